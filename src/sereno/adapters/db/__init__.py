@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 persistence: tables, imperative mapping of the domain classes, migrations."""

@@ -1,0 +1,40 @@
+"""Imperative mapping: SQLAlchemy learns the domain classes without the domain knowing."""
+
+from __future__ import annotations
+
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import registry
+
+from sereno.adapters.db import tables
+from sereno.domain.agencies import Agency, AgencyKind, MonitoringCentre
+from sereno.domain.audit import AuditRecord, Outcome
+from sereno.domain.cameras import Camera, CameraStatus, Classification
+from sereno.domain.users import ApiToken, User, WebSession
+
+mapper_registry = registry(metadata=tables.metadata)
+_mapped = False
+
+
+def _enum_column(column_type: type, length: int) -> SAEnum:
+    # Stored as plain strings (native_enum=False) so adding a value needs no ALTER TYPE.
+    return SAEnum(column_type, native_enum=False, length=length, validate_strings=True,
+                  values_callable=lambda e: [m.value for m in e], create_constraint=False)
+
+
+def start_mappers() -> None:
+    """Map every domain class once per process (idempotent)."""
+    global _mapped
+    if _mapped:
+        return
+    tables.agencies.c.kind.type = _enum_column(AgencyKind, 32)
+    tables.cameras.c.status.type = _enum_column(CameraStatus, 16)
+    tables.cameras.c.classification.type = _enum_column(Classification, 16)
+    tables.audit_records.c.outcome.type = _enum_column(Outcome, 16)
+    mapper_registry.map_imperatively(Agency, tables.agencies)
+    mapper_registry.map_imperatively(MonitoringCentre, tables.monitoring_centres)
+    mapper_registry.map_imperatively(Camera, tables.cameras)
+    mapper_registry.map_imperatively(User, tables.users)
+    mapper_registry.map_imperatively(ApiToken, tables.api_tokens)
+    mapper_registry.map_imperatively(WebSession, tables.web_sessions)
+    mapper_registry.map_imperatively(AuditRecord, tables.audit_records)
+    _mapped = True

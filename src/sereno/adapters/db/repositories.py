@@ -1,0 +1,154 @@
+"""Repositories: collections of domain objects backed by a SQLAlchemy session.
+
+Queries name the table columns (``tables.cameras.c``) rather than mapped attributes, which keeps
+them typed without the domain classes knowing about SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from sereno.adapters.db.tables import (
+    agencies,
+    api_tokens,
+    audit_records,
+    cameras,
+    monitoring_centres,
+    users,
+    web_sessions,
+)
+from sereno.domain.agencies import Agency, MonitoringCentre
+from sereno.domain.audit import AuditRecord
+from sereno.domain.cameras import Camera, Classification
+from sereno.domain.users import ApiToken, User, WebSession
+
+
+class AgencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, agency_id: str) -> Agency | None:
+        return self.session.get(Agency, agency_id)
+
+    def list(self) -> Sequence[Agency]:
+        return self.session.scalars(select(Agency).order_by(agencies.c.id)).all()
+
+    def add(self, agency: Agency) -> None:
+        self.session.add(agency)
+
+
+class CentreRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, centre_id: str) -> MonitoringCentre | None:
+        return self.session.get(MonitoringCentre, centre_id)
+
+    def list_for_agency(self, agency_id: str) -> Sequence[MonitoringCentre]:
+        query = (select(MonitoringCentre)
+                 .where(monitoring_centres.c.agency_id == agency_id)
+                 .order_by(monitoring_centres.c.id))
+        return self.session.scalars(query).all()
+
+    def add(self, centre: MonitoringCentre) -> None:
+        self.session.add(centre)
+
+
+class CameraRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, camera_id: str) -> Camera | None:
+        return self.session.get(Camera, camera_id)
+
+    def add(self, camera: Camera) -> None:
+        self.session.add(camera)
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are taken, by any agency (ids are unique platform-wide)."""
+        if not ids:
+            return set()
+        return set(self.session.scalars(select(cameras.c.id).where(cameras.c.id.in_(ids))))
+
+    def visible_to_agency(self, agency_id: str) -> Sequence[Camera]:
+        """Own cameras and the shared cameras of others, ordered by id (filtered in SQL)."""
+        query = (
+            select(Camera)
+            .where(or_(cameras.c.owner_agency_id == agency_id,
+                       cameras.c.classification == Classification.SHARED.value))
+            .order_by(cameras.c.id)
+        )
+        return self.session.scalars(query).all()
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, user_id: str) -> User | None:
+        return self.session.get(User, user_id)
+
+    def by_username(self, username: str) -> User | None:
+        query = select(User).where(users.c.username == username)
+        return self.session.scalars(query).one_or_none()
+
+    def list_for_agency(self, agency_id: str) -> Sequence[User]:
+        query = select(User).where(users.c.agency_id == agency_id).order_by(users.c.username)
+        return self.session.scalars(query).all()
+
+    def add(self, user: User) -> None:
+        self.session.add(user)
+
+
+class CredentialRepository:
+    """Bearer tokens and console sessions, looked up by the SHA-256 of their secret."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, credential: ApiToken | WebSession) -> None:
+        self.session.add(credential)
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        query = select(ApiToken).where(api_tokens.c.token_hash == token_hash)
+        return self.session.scalars(query).one_or_none()
+
+    def session_by_id(self, session_id: str) -> WebSession | None:
+        return self.session.get(WebSession, session_id)
+
+    def session_by_hash(self, token_hash: str) -> WebSession | None:
+        query = select(WebSession).where(web_sessions.c.token_hash == token_hash)
+        return self.session.scalars(query).one_or_none()
+
+
+class AuditRepository:
+    """Append-only: there is deliberately no update or delete here."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, record: AuditRecord) -> None:
+        self.session.add(record)
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(audit_records)) or 0)
+
+    def for_agency(
+        self, agency_id: str, *, limit: int = 100, before_id: int | None = None,
+        since: datetime | None = None, action: str | None = None,
+    ) -> Sequence[AuditRecord]:
+        """Records where the agency is the actor's or the object owner's, newest first."""
+        c = audit_records.c
+        query = select(AuditRecord).where(
+            or_(c.actor_agency_id == agency_id, c.object_agency_id == agency_id))
+        if before_id is not None:
+            query = query.where(c.id < before_id)
+        if since is not None:
+            query = query.where(c.at >= since)
+        if action is not None:
+            query = query.where(c.action == action)
+        return self.session.scalars(query.order_by(c.id.desc()).limit(limit)).all()

@@ -1,0 +1,157 @@
+"""Table definitions. The domain classes are mapped onto them in ``mapping`` (imperative mapping),
+so the domain model never imports SQLAlchemy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+agencies = Table(
+    "agencies", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+)
+
+monitoring_centres = Table(
+    "monitoring_centres", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+)
+
+cameras = Table(
+    "cameras", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner_agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("centre_id", String(64), ForeignKey("monitoring_centres.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("heading_deg", Float, nullable=False),
+    Column("fov_deg", Float, nullable=False),
+    Column("range_m", Float, nullable=False),
+    Column("main_stream_url", Text, nullable=False),
+    Column("sub_stream_url", Text, nullable=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("classification", String(16), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("privacy_masks", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("retired_at", UtcDateTime, nullable=True),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("first_failure_at", UtcDateTime, nullable=True),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+)
+
+audit_records = Table(
+    "audit_records", metadata,
+    # Monotonic index: the position of the record in the log (the Merkle leaf index later).
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("actor_user_id", String(36), nullable=True),
+    Column("actor_username", String(64), nullable=True),
+    Column("actor_agency_id", String(64), nullable=True),
+    Column("actor_roles", String(200), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(64), nullable=True),
+    Column("object_type", String(32), nullable=True),
+    Column("object_id", String(128), nullable=True),
+    Column("object_agency_id", String(64), nullable=True),
+    Column("purpose", String(500), nullable=True),
+    Column("reason", String(500), nullable=True),
+    Column("detail", JSON, nullable=False),
+)
+Index("ix_audit_records_actor_agency_id", audit_records.c.actor_agency_id)
+Index("ix_audit_records_object_agency_id", audit_records.c.object_agency_id)
+Index("ix_audit_records_object", audit_records.c.object_type, audit_records.c.object_id)

@@ -1,0 +1,99 @@
+"""The one place where Sereno is wired: settings → engine → unit of work → handlers → bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sereno.adapters.db import migrate
+from sereno.adapters.db.engine import build_engine
+from sereno.adapters.db.mapping import start_mappers
+from sereno.adapters.media_store import LocalMediaStore
+from sereno.adapters.passwords import Argon2PasswordHasher
+from sereno.config import Settings
+from sereno.domain import commands, events
+from sereno.domain.users import LockoutPolicy
+from sereno.services import accounts, cameras
+from sereno.services.audit import Clock, utcnow
+from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
+from sereno.services.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
+from sereno.services.event_stream import EventStream
+
+
+@dataclass
+class Platform:
+    """Everything an entry point (API, CLI, worker) needs, built once."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    bus: MessageBus
+    hasher: Argon2PasswordHasher
+    clock: Clock
+    auth_policy: accounts.AuthPolicy
+    media: LocalMediaStore
+    event_stream: EventStream
+
+    def uow(self) -> UnitOfWork:
+        """A fresh unit of work (one transaction)."""
+        return SqlAlchemyUnitOfWork(self.session_factory)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def auth_policy_from(settings: Settings) -> accounts.AuthPolicy:
+    """Session, token and lockout rules from the settings."""
+    auth = settings.auth
+    return accounts.AuthPolicy(
+        lockout=LockoutPolicy(
+            max_failures=auth.lockout_max_failures,
+            window=timedelta(minutes=auth.lockout_window_minutes),
+            lock_for=timedelta(minutes=auth.lockout_minutes),
+        ),
+        session_idle=timedelta(minutes=auth.session_idle_minutes),
+        session_max=timedelta(hours=auth.session_max_hours),
+        token_ttl=timedelta(minutes=auth.token_ttl_minutes),
+        token_max_ttl=timedelta(minutes=auth.token_max_ttl_minutes),
+    )
+
+
+def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool = True,
+              **engine_options: Any) -> Platform:
+    """Build the platform. ``run_migrations`` brings the schema to the latest revision."""
+    start_mappers()
+    engine = build_engine(settings.db_url, **engine_options)
+    if run_migrations:
+        migrate.upgrade(engine)
+    session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    hasher = Argon2PasswordHasher(settings.auth.argon2_time_cost, settings.auth.argon2_memory_kib)
+    stream = EventStream()
+
+    command_handlers: dict[type[commands.Command], CommandHandler] = {
+        commands.RegisterCamera: partial(cameras.register_camera, clock=clock),
+        commands.UpdateCamera: partial(cameras.update_camera, clock=clock),
+        commands.RetireCamera: partial(cameras.retire_camera, clock=clock),
+        commands.ImportCameras: partial(cameras.import_cameras, clock=clock),
+        commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock),
+        commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock),
+        commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
+    }
+    event_handlers: dict[type[events.Event], list[EventHandler]] = {
+        event_type: [stream.publish]
+        for event_type in (events.CameraRegistered, events.CameraUpdated, events.CameraRetired,
+                           events.CamerasImported, events.UserLockedOut)
+    }
+    platform = Platform(
+        settings=settings, engine=engine, session_factory=session_factory,
+        bus=MessageBus(lambda: SqlAlchemyUnitOfWork(session_factory), command_handlers,
+                       event_handlers),
+        hasher=hasher, clock=clock, auth_policy=auth_policy_from(settings),
+        media=LocalMediaStore(settings.media_root), event_stream=stream,
+    )
+    return platform

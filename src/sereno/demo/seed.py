@@ -1,0 +1,70 @@
+"""Seed (or refresh) the demo city into a database; safe to run again."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sereno.bootstrap import Platform
+from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, USERS
+from sereno.demo.media import prepare_sources
+from sereno.domain.agencies import Agency, MonitoringCentre
+from sereno.domain.audit import AuditRecord, Outcome
+from sereno.domain.cameras import Camera, CameraStatus, Classification, validate_camera
+from sereno.domain.users import User
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    agencies: int
+    centres: int
+    cameras: int
+    users: int
+    clips: tuple[str, ...]
+
+
+def seed_demo_city(platform: Platform) -> SeedReport:
+    """Create what is missing and bring the demo cameras' sources up to date."""
+    sources = platform.settings.media.allowed_file_roots[0]
+    clips = prepare_sources(sources)
+    now = platform.clock()
+    with platform.uow() as uow:
+        for a in AGENCIES:
+            if uow.agencies.get(a.id) is None:
+                uow.agencies.add(Agency(a.id, a.name, a.kind))
+        uow.commit()
+    with platform.uow() as uow:  # centres and cameras reference agencies: later transactions
+        for c in CENTRES:
+            if uow.centres.get(c.id) is None:
+                uow.centres.add(MonitoringCentre(c.id, c.agency_id, c.name, c.latitude,
+                                                 c.longitude))
+        uow.commit()
+    with platform.uow() as uow:
+        for d in CAMERAS:
+            url = clips[d.clip_index % len(clips)].resolve().as_uri()
+            camera = uow.cameras.get(d.id)
+            if camera is None:
+                camera = Camera(
+                    id=d.id, owner_agency_id=d.agency_id, centre_id=d.centre_id, name=d.name,
+                    latitude=d.latitude, longitude=d.longitude, heading_deg=d.heading_deg,
+                    fov_deg=d.fov_deg, range_m=d.range_m, main_stream_url=url,
+                    sub_stream_url=url, status=CameraStatus(d.status),
+                    classification=Classification(d.classification), tags=list(d.tags),
+                    created_at=now, updated_at=now)
+                validate_camera(camera)
+                uow.cameras.add(camera)
+            elif camera.main_stream_url != url and not camera.is_retired:
+                camera.main_stream_url = camera.sub_stream_url = url
+                camera.updated_at = now
+        for u in USERS:
+            if uow.users.by_username(u.username) is None:
+                uow.users.add(User(
+                    id=str(uuid.uuid4()), agency_id=u.agency_id, username=u.username,
+                    display_name=u.display_name, password_hash=platform.hasher.hash(u.password),
+                    roles=list(u.roles), created_at=now))
+        uow.audit.add(AuditRecord(at=now, action="demo.seed", outcome=Outcome.ALLOWED,
+                                  channel="cli", actor_username="system",
+                                  detail={"cameras": len(CAMERAS), "users": len(USERS)}))
+        uow.commit()
+    return SeedReport(len(AGENCIES), len(CENTRES), len(CAMERAS), len(USERS),
+                      tuple(p.name for p in clips))

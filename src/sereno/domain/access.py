@@ -1,0 +1,117 @@
+"""Roles, permissions, token scopes and the caller (``Principal``) every use-case acts for.
+
+Least privilege: a role gets only what its job needs. Administrators manage accounts and the camera
+registry but do not watch footage; auditors read the audit log but change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The jobs people do in a monitoring centre or a police command."""
+
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    DISPATCHER = "dispatcher"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    """What an action needs. The value before the dot is the token scope that covers it."""
+
+    AGENCY_READ = "directory:read"
+    CENTRE_READ = "centres:read"
+    CENTRE_WRITE = "centres:write"
+    CAMERA_READ = "cameras:read"
+    CAMERA_WRITE = "cameras:write"
+    CAMERA_EXPORT = "cameras:export"
+    FOOTAGE_LIVE = "footage:live"
+    USER_READ = "users:read"
+    USER_WRITE = "users:write"
+    AUDIT_READ = "audit:read"
+
+    @property
+    def scope(self) -> str:
+        """The bearer-token scope that must be granted for this permission."""
+        return self.value
+
+
+_EVERYONE = {Permission.AGENCY_READ, Permission.CENTRE_READ, Permission.CAMERA_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE}),
+    Role.DISPATCHER: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE}),
+    Role.ANALYST: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE, Permission.CAMERA_EXPORT}),
+    Role.SUPERVISOR: frozenset(
+        _EVERYONE
+        | {Permission.FOOTAGE_LIVE, Permission.CAMERA_WRITE, Permission.CAMERA_EXPORT,
+           Permission.USER_READ}
+    ),
+    Role.AUDITOR: frozenset(_EVERYONE | {Permission.USER_READ, Permission.AUDIT_READ}),
+    Role.ADMIN: frozenset(
+        _EVERYONE
+        | {Permission.CENTRE_WRITE, Permission.CAMERA_WRITE, Permission.CAMERA_EXPORT,
+           Permission.USER_READ, Permission.USER_WRITE}
+    ),
+}
+
+ALL_SCOPES: frozenset[str] = frozenset(p.scope for p in Permission)
+
+
+def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
+    """Union of the permissions of ``roles``."""
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+def parse_roles(values: list[str] | tuple[str, ...] | frozenset[str]) -> frozenset[Role]:
+    """Turn role names into ``Role`` values; raises ``ValueError`` naming an unknown role."""
+    roles = set()
+    for value in values:
+        try:
+            roles.add(Role(value))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(f"unknown role {value!r} (known: {known})") from None
+    return frozenset(roles)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: always derived from a verified credential, never from what a client says.
+
+    ``scopes`` is ``None`` for an interactive session (the roles decide alone) and the set of
+    scopes granted to a bearer token otherwise.
+    """
+
+    user_id: str
+    username: str
+    agency_id: str
+    roles: frozenset[Role]
+    channel: str = "api"
+    address: str | None = None
+    scopes: frozenset[str] | None = None
+    purpose: str | None = None
+    permissions: frozenset[Permission] = field(init=False)
+
+    def __post_init__(self) -> None:
+        granted = permissions_of(self.roles)
+        if self.scopes is not None:
+            granted = frozenset(p for p in granted if p.scope in self.scopes)
+        object.__setattr__(self, "permissions", granted)
+
+    def can(self, permission: Permission) -> bool:
+        """True when the roles (and the token's scopes, if any) grant ``permission``."""
+        return permission in self.permissions
+
+    @property
+    def roles_label(self) -> str:
+        """Roles as one sorted, comma-separated string, for the audit log."""
+        return ",".join(sorted(r.value for r in self.roles))

@@ -1,0 +1,67 @@
+"""Commands: requests to change the system, each handled by exactly one use-case.
+
+Every command carries ``by``, the verified caller it runs for, so that the handler can decide and
+audit with the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sereno.domain.access import Principal
+
+
+class Command:
+    """Marker base class for commands."""
+
+
+@dataclass(frozen=True)
+class RegisterCamera(Command):
+    by: Principal
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateCamera(Command):
+    by: Principal
+    camera_id: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RetireCamera(Command):
+    by: Principal
+    camera_id: str
+
+
+@dataclass(frozen=True)
+class ImportCameras(Command):
+    """All rows or none: ``rows`` are raw mappings from CSV or GeoJSON, numbered from 1."""
+
+    by: Principal
+    rows: list[dict[str, Any]]
+    source_name: str = "upload"
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class CreateUser(Command):
+    by: Principal
+    username: str
+    display_name: str
+    password: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpdateUser(Command):
+    by: Principal
+    user_id: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnlockUser(Command):
+    by: Principal
+    user_id: str

@@ -1,0 +1,1 @@
+"""The service layer: use-cases that orchestrate the domain through a unit of work."""

@@ -1,0 +1,93 @@
+"""Unit of work: one database transaction, its repositories, and the events it raised."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sereno.adapters.db.repositories import (
+    AgencyRepository,
+    AuditRepository,
+    CameraRepository,
+    CentreRepository,
+    CredentialRepository,
+    UserRepository,
+)
+from sereno.domain.events import Event
+
+
+class UnitOfWork(abc.ABC):
+    """Use as ``with uow: ... uow.commit()``; leaving the block without commit rolls back."""
+
+    agencies: AgencyRepository
+    centres: CentreRepository
+    cameras: CameraRepository
+    users: UserRepository
+    credentials: CredentialRepository
+    audit: AuditRepository
+
+    def __init__(self) -> None:
+        self._events: list[Event] = []
+
+    def __enter__(self) -> Self:
+        self._events = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def emit(self, event: Event) -> None:
+        """Queue a domain event; the message bus handles it after the handler returns."""
+        self._events.append(event)
+
+    def collect_new_events(self) -> Iterator[Event]:
+        """Hand over (and forget) the events raised since the last call."""
+        while self._events:
+            yield self._events.pop(0)
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    """The transaction is a SQLAlchemy session; the audit record rides in the same one."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        super().__init__()
+        self.session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self.session_factory()
+        self.agencies = AgencyRepository(self.session)
+        self.centres = CentreRepository(self.session)
+        self.cameras = CameraRepository(self.session)
+        self.users = UserRepository(self.session)
+        self.credentials = CredentialRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        return super().__enter__()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        super().__exit__(exc_type, exc, tb)
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
