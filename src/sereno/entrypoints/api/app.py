@@ -15,11 +15,11 @@ from sereno import __version__
 from sereno.adapters.video.snapshots import SnapshotGrabber
 from sereno.bootstrap import Platform
 from sereno.entrypoints.api import errors
+from sereno.entrypoints.api.context import API_PREFIX
 from sereno.entrypoints.api.limits import BodySizeLimit, SecurityHeaders
 from sereno.entrypoints.api.routes import auth, cameras, directory, users
 from sereno.entrypoints.web import console
 
-API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
 

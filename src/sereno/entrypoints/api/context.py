@@ -20,6 +20,7 @@ from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.errors import AccessDenied, AuthenticationFailed
 from sereno.services import accounts
 
+API_PREFIX = "/api/v1"
 SESSION_COOKIE = "sereno_session"
 CSRF_HEADER = "x-csrf-token"
 PURPOSE_HEADER = "x-sereno-purpose"
@@ -138,5 +139,8 @@ def record_refusal(request: Request, action: str, outcome: Outcome, reason: str)
 def route_action(request: Request) -> str:
     """A stable name for the route, e.g. ``GET /api/v1/cameras/{camera_id}``."""
     route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
+    path = getattr(route, "path", None) or request.url.path
+    # Routes of included routers carry their path without the router's prefix.
+    if request.url.path.startswith(API_PREFIX) and not path.startswith(API_PREFIX):
+        path = API_PREFIX + path
     return f"{request.method} {path}"[:64]

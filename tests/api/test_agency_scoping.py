@@ -1,0 +1,259 @@
+"""A user of one agency never reads or changes another agency's private cameras or its users,
+through any route, whatever their role. Each case runs for every role of the National Police
+against Segura EP's private objects, on both database engines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from sereno.adapters.db.tables import cameras, users
+from sereno.bootstrap import Platform
+from sereno.domain.access import Role
+from tests.api.routes_catalogue import PUBLIC, all_routes
+from tests.conftest import bearer
+
+PRIVATE_CAMERA = "SEG-006"  # Segura EP, private
+SHARED_CAMERA = "SEG-001"  # Segura EP, shared with partners (readable, never changeable)
+SEGURA_CENTRE = "segura-centro"
+OTHER_ROLES = [f"{role.value}.policia" for role in Role]
+
+Check = Callable[[TestClient, dict[str, str], str], None]
+
+
+def _segura_user_id(platform: Platform) -> str:
+    with platform.engine.connect() as connection:
+        return str(connection.scalar(
+            select(users.c.id).where(users.c.username == "operator.segura")))
+
+
+def _denied(response, *allowed: int) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code in (allowed or (403, 404)), response.text
+    assert "error" in response.json()
+
+
+def _no_segura_private(items: list[dict]) -> None:  # type: ignore[type-arg]
+    ids = {item["id"] for item in items}
+    assert PRIVATE_CAMERA not in ids and "SEG-009" not in ids
+    for item in items:
+        if item["owner_agency"] == "segura-ep":
+            assert item["classification"] == "shared"
+            assert item["main_stream_url"] is None and item["privacy_masks"] == []
+
+
+def list_cameras(client: TestClient, headers: dict[str, str], _: str) -> None:
+    response = client.get("/api/v1/cameras", headers=headers)
+    if response.status_code == 200:
+        _no_segura_private(response.json()["items"])
+    for query in ("?owner_agency=segura-ep", f"?q={PRIVATE_CAMERA}", "?status=maintenance"):
+        response = client.get(f"/api/v1/cameras{query}", headers=headers)
+        if response.status_code == 200:
+            _no_segura_private(response.json()["items"])
+
+
+def export_cameras(client: TestClient, headers: dict[str, str], _: str) -> None:
+    response = client.get("/api/v1/cameras.geojson?owner_agency=segura-ep", headers=headers)
+    if response.status_code == 200:
+        _no_segura_private([{**f["properties"], "id": f["id"]}
+                            for f in response.json()["features"]])
+    else:
+        _denied(response, 403)
+
+
+def create_camera(client: TestClient, headers: dict[str, str], _: str) -> None:
+    body = {"id": "INTRUDER-1", "name": "x", "centre_id": SEGURA_CENTRE, "latitude": -2.19,
+            "longitude": -79.88, "main_stream_url": "rtsp://10.0.0.1/live"}
+    _denied(client.post("/api/v1/cameras", json=body, headers=headers), 403, 422)
+    smuggled = {**body, "centre_id": "pn-zona8", "owner_agency": "segura-ep"}
+    _denied(client.post("/api/v1/cameras", json=smuggled, headers=headers), 403, 422)
+
+
+def get_camera(client: TestClient, headers: dict[str, str], _: str) -> None:
+    _denied(client.get(f"/api/v1/cameras/{PRIVATE_CAMERA}", headers=headers), 404)
+
+
+def patch_camera(client: TestClient, headers: dict[str, str], _: str) -> None:
+    _denied(client.patch(f"/api/v1/cameras/{PRIVATE_CAMERA}", json={"name": "hijacked"},
+                         headers=headers), 404)
+    _denied(client.patch(f"/api/v1/cameras/{SHARED_CAMERA}", json={"name": "hijacked"},
+                         headers=headers), 403)
+
+
+def retire_camera(client: TestClient, headers: dict[str, str], _: str) -> None:
+    _denied(client.post(f"/api/v1/cameras/{PRIVATE_CAMERA}/retire", headers=headers), 404)
+    _denied(client.post(f"/api/v1/cameras/{SHARED_CAMERA}/retire", headers=headers), 403)
+
+
+def snapshot(client: TestClient, headers: dict[str, str], _: str) -> None:
+    _denied(client.get(f"/api/v1/cameras/{PRIVATE_CAMERA}/snapshot.jpg", headers=headers), 404)
+
+
+def import_cameras(client: TestClient, headers: dict[str, str], _: str) -> None:
+    into_their_centre = ("id,name,centre_id,latitude,longitude,main_stream_url\n"
+                         f"INTRUDER-2,x,{SEGURA_CENTRE},-2.19,-79.88,rtsp://10.0.0.1/a\n")
+    overwrite_theirs = ("id,name,centre_id,latitude,longitude,main_stream_url\n"
+                        f"{PRIVATE_CAMERA},x,pn-zona8,-2.19,-79.88,rtsp://10.0.0.1/a\n")
+    for body in (into_their_centre, overwrite_theirs):
+        _denied(client.post("/api/v1/camera-imports", content=body,
+                            headers={**headers, "Content-Type": "text/csv"}), 403, 422)
+
+
+def revoke(client: TestClient, headers: dict[str, str], _: str) -> None:
+    theirs = bearer(client, "operator.segura")
+    assert client.post("/api/v1/auth/revoke", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=theirs).status_code == 200
+
+
+def me(client: TestClient, headers: dict[str, str], _: str) -> None:
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 200
+    assert response.json()["agency"] == "policia-nacional"
+
+
+def list_users(client: TestClient, headers: dict[str, str], _: str) -> None:
+    response = client.get("/api/v1/users", headers=headers)
+    if response.status_code == 200:
+        assert {u["agency"] for u in response.json()} == {"policia-nacional"}
+    else:
+        _denied(response, 403)
+
+
+def create_user(client: TestClient, headers: dict[str, str], _: str) -> None:
+    body = {"username": "mole.user", "display_name": "x", "password": "long-enough-pass",
+            "roles": ["admin"], "agency": "segura-ep"}
+    _denied(client.post("/api/v1/users", json=body, headers=headers), 403, 422)
+    body.pop("agency")
+    response = client.post("/api/v1/users", json=body, headers=headers)
+    if response.status_code == 201:
+        assert response.json()["agency"] == "policia-nacional"
+    else:
+        _denied(response, 403)
+
+
+def get_user(client: TestClient, headers: dict[str, str], segura_user: str) -> None:
+    _denied(client.get(f"/api/v1/users/{segura_user}", headers=headers), 404)
+
+
+def patch_user(client: TestClient, headers: dict[str, str], segura_user: str) -> None:
+    _denied(client.patch(f"/api/v1/users/{segura_user}",
+                         json={"password": "attacker-password", "disabled": True},
+                         headers=headers), 404)
+
+
+def unlock_user(client: TestClient, headers: dict[str, str], segura_user: str) -> None:
+    _denied(client.post(f"/api/v1/users/{segura_user}/unlock", headers=headers), 404)
+
+
+def list_agencies(client: TestClient, headers: dict[str, str], _: str) -> None:
+    # The directory of agencies (id, name, kind) is deliberately public to partners.
+    response = client.get("/api/v1/agencies", headers=headers)
+    assert response.status_code == 200
+    assert set(response.json()[0]) == {"id", "name", "kind"}
+
+
+def list_centres(client: TestClient, headers: dict[str, str], _: str) -> None:
+    response = client.get("/api/v1/centres", headers=headers)
+    assert response.status_code == 200
+    assert {c["agency_id"] for c in response.json()} == {"policia-nacional"}
+
+
+def read_audit(client: TestClient, headers: dict[str, str], _: str) -> None:
+    response = client.get("/api/v1/audit?limit=1000", headers=headers)
+    if response.status_code != 200:
+        _denied(response, 403)
+        return
+    for item in response.json()["items"]:
+        assert "policia-nacional" in (item["actor_agency_id"], item["object_agency_id"])
+
+
+def _page(path: str) -> Check:
+    def check(client: TestClient, headers: dict[str, str], _: str) -> None:
+        response = client.get(path, headers={"Accept": "text/html"})
+        if path.startswith("/cameras/"):
+            assert response.status_code == 404
+        else:
+            assert response.status_code == 200
+            assert PRIVATE_CAMERA not in response.text and "SEG-009" not in response.text
+        assert "Parque Centenario" not in response.text  # SEG-006's name
+    return check
+
+
+def logout(client: TestClient, headers: dict[str, str], _: str) -> None:
+    # Logging out ends only one's own session; the Segura operator's session lives on.
+    theirs = TestClient(client.app)
+    _console_login(theirs, "operator.segura")
+    page = client.get("/map")
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    assert client.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert theirs.get("/map", follow_redirects=False).status_code == 200
+
+
+CASES: dict[tuple[str, str], Check] = {
+    ("GET", "/api/v1/cameras"): list_cameras,
+    ("GET", "/api/v1/cameras.geojson"): export_cameras,
+    ("POST", "/api/v1/cameras"): create_camera,
+    ("GET", "/api/v1/cameras/{camera_id}"): get_camera,
+    ("PATCH", "/api/v1/cameras/{camera_id}"): patch_camera,
+    ("POST", "/api/v1/cameras/{camera_id}/retire"): retire_camera,
+    ("GET", "/api/v1/cameras/{camera_id}/snapshot.jpg"): snapshot,
+    ("POST", "/api/v1/camera-imports"): import_cameras,
+    ("POST", "/api/v1/auth/revoke"): revoke,
+    ("GET", "/api/v1/me"): me,
+    ("GET", "/api/v1/users"): list_users,
+    ("POST", "/api/v1/users"): create_user,
+    ("GET", "/api/v1/users/{user_id}"): get_user,
+    ("PATCH", "/api/v1/users/{user_id}"): patch_user,
+    ("POST", "/api/v1/users/{user_id}/unlock"): unlock_user,
+    ("GET", "/api/v1/agencies"): list_agencies,
+    ("GET", "/api/v1/centres"): list_centres,
+    ("GET", "/api/v1/audit"): read_audit,
+    ("GET", "/map"): _page("/map"),
+    ("GET", "/cameras"): _page("/cameras?agency=segura-ep"),
+    ("GET", "/cameras/{camera_id}"): _page(f"/cameras/{PRIVATE_CAMERA}"),
+    ("POST", "/logout"): logout,
+}
+CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
+           ("POST", "/logout")}
+
+
+def _console_login(client: TestClient, username: str) -> None:
+    page = client.get("/login")
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    response = client.post("/login", data={"username": username,
+                                           "password": "sereno-demo-2026", "csrf": csrf},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def _segura_state(platform: Platform) -> str:
+    with platform.engine.connect() as connection:
+        cams = [dict(r._mapping) for r in connection.execute(
+            select(cameras).where(cameras.c.owner_agency_id == "segura-ep")
+            .order_by(cameras.c.id))]
+        people = [dict(r._mapping) for r in connection.execute(
+            select(users).where(users.c.agency_id == "segura-ep").order_by(users.c.id))]
+    return json.dumps([cams, people], default=str, sort_keys=True)
+
+
+def test_every_route_is_catalogued(client: TestClient) -> None:
+    routes = all_routes(client.app)  # type: ignore[arg-type]
+    assert routes - PUBLIC == set(CASES), "add new routes to CASES (and the audit test)"
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_other_agency_cannot_reach_private_objects(client: TestClient, platform: Platform,
+                                                   route: tuple[str, str]) -> None:
+    before = _segura_state(platform)
+    segura_user = _segura_user_id(platform)
+    for username in OTHER_ROLES:
+        if route in CONSOLE:
+            with TestClient(client.app) as browser:
+                _console_login(browser, username)
+                CASES[route](browser, {}, segura_user)
+        else:
+            CASES[route](client, bearer(client, username), segura_user)
+    assert _segura_state(platform) == before, "Segura EP's cameras or users changed"
