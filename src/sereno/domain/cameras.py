@@ -115,14 +115,29 @@ def validate_coordinates(latitude: float, longitude: float) -> tuple[float, floa
     return float(latitude), float(longitude)
 
 
-def validate_optics(heading_deg: float, fov_deg: float, range_m: float) -> None:
-    """Heading 0..360 (clockwise from north), field of view 1..360, range (0, 5000] metres."""
+def validate_heading(heading_deg: float) -> float:
+    """Degrees clockwise from north, 0..360."""
     if not 0 <= heading_deg <= 360:
         raise InvalidInput("heading_deg must be between 0 and 360")
+    return heading_deg
+
+
+def validate_fov(fov_deg: float) -> float:
+    """Horizontal field of view, 1..360 degrees (360 for a fisheye)."""
     if not 1 <= fov_deg <= 360:
         raise InvalidInput("fov_deg must be between 1 and 360")
+    return fov_deg
+
+
+def validate_range(range_m: float) -> float:
+    """How far the camera usefully sees, (0, 5000] metres."""
     if not 0 < range_m <= MAX_RANGE_M:
         raise InvalidInput(f"range_m must be above 0 and at most {MAX_RANGE_M:g}")
+    return range_m
+
+
+OPTICS_VALIDATORS = {"heading_deg": validate_heading, "fov_deg": validate_fov,
+                     "range_m": validate_range}
 
 
 def validate_stream_url(value: str, *, field_name: str = "main_stream_url") -> str:
@@ -184,7 +199,8 @@ def validate_camera(camera: Camera) -> None:
     if not camera.name or len(camera.name) > 200:
         raise InvalidInput("name must be 1 to 200 characters")
     validate_coordinates(camera.latitude, camera.longitude)
-    validate_optics(camera.heading_deg, camera.fov_deg, camera.range_m)
+    for name, validate in OPTICS_VALIDATORS.items():
+        validate(getattr(camera, name))
     validate_stream_url(camera.main_stream_url)
     if camera.sub_stream_url:
         validate_stream_url(camera.sub_stream_url, field_name="sub_stream_url")

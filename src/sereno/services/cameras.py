@@ -11,6 +11,7 @@ from sereno.domain import commands, events
 from sereno.domain.access import Permission, Principal
 from sereno.domain.cameras import (
     EDITABLE_FIELDS,
+    OPTICS_VALIDATORS,
     Camera,
     CameraStatus,
     Classification,
@@ -378,6 +379,8 @@ def _row_errors(number: int, row: dict[str, Any], agency_id: str, own_centres: s
     for name in ("heading_deg", "fov_deg", "range_m", "status", "classification"):
         if row.get(name) not in (None, ""):
             check(name, lambda n=name: _coerce({n: row[n]}))
+            if name in OPTICS_VALIDATORS and not any(e.field == name for e in errors):
+                check(name, lambda n=name: OPTICS_VALIDATORS[n](_coerce({n: row[n]})[n]))
     check("tags", lambda: validate_tags(list(row.get("tags") or [])))
     check("privacy_masks", lambda: validate_privacy_masks(list(row.get("privacy_masks") or [])))
     if not errors:  # the per-field checks passed; the whole-camera rules remain

@@ -80,6 +80,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Detach first so that objects read in the block stay readable after it; the rollback
+        # still undoes anything not committed in the database.
+        self.session.expunge_all()
         super().__exit__(exc_type, exc, tb)
         self.session.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +22,7 @@ from sereno.domain.errors import (
     NotFound,
     SerenoError,
 )
-from sereno.entrypoints.api.context import record_refusal, route_action
+from sereno.entrypoints.api.context import SESSION_COOKIE, record_refusal, route_action
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ def _status_of(error: SerenoError) -> int:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
-        "accept", "")
+    """Console pages answer with pages; the API always answers JSON."""
+    return not request.url.path.startswith("/api/")
 
 
 def install(app: FastAPI) -> None:
@@ -66,7 +67,9 @@ def install(app: FastAPI) -> None:
             # Use-cases audit their own refusals; failed authentication happens before them.
             record_refusal(request, route_action(request), Outcome.DENIED, error.message)
             if _wants_html(request):
-                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                expired = "&expired=1" if request.cookies.get(SESSION_COOKIE) else ""
+                return RedirectResponse(f"/login?next={quote(request.url.path)}{expired}",
+                                        status_code=303)
             return error_response(status, error.code, error.message, error.details,
                                   {"WWW-Authenticate": "Bearer"})
         if _wants_html(request):

@@ -7,10 +7,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """Refuse bodies above ``default_limit`` bytes (``upload_limit`` on upload paths) with 413.
 
@@ -35,29 +31,51 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
             return
-        received = 0
-        response_started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
+        if declared is not None:
+            # Trust but verify: a client sending more than it declared is cut off.
+            await self.app(scope, _capped(receive, int(declared) if declared.isdigit() else 0),
+                           send)
+            return
+        # No declared length (chunked): read up to the limit first, then replay it. The app
+        # would otherwise see a half-read body and answer with a vague parse error.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not response_started:
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > limit:
                 await _too_large(send, limit)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _capped(receive: Receive, declared: int) -> Receive:
+    received = 0
+
+    async def capped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > declared:
+                return {"type": "http.disconnect"}
+        return message
+
+    return capped
 
 
 async def _too_large(send: Send, limit: int) -> None:

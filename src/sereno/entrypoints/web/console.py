@@ -77,9 +77,10 @@ def home() -> RedirectResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str | None = None) -> Response:
+def login_page(request: Request, next: str | None = None, expired: bool = False) -> Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", login_csrf=token, next=_safe_next(next))
+    response = render(request, "login.html", login_csrf=token, next=_safe_next(next),
+                      error="login.expired" if expired else None)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=_secure_cookie(request), path="/login")
     return response
