@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sereno.adapters.video.snapshots import StreamUnavailable
@@ -97,6 +98,14 @@ def install(app: FastAPI) -> None:
                  415: "unsupported_media_type"}
         return error_response(error.status_code, codes.get(error.status_code, "http_error"),
                               str(error.detail), headers=getattr(error, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, error: OperationalError) -> Response:
+        logger.error("database unavailable on %s %s: %s", request.method, request.url.path,
+                     error.orig)
+        return error_response(503, "database_unavailable",
+                              "the database cannot be reached right now; nothing was changed",
+                              headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:

@@ -36,6 +36,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.retired": "Retirada",
         "class.shared": "Compartida", "class.private": "Privada",
         "user.agency": "Agencia", "user.roles": "Roles",
+        "error.403": "Acceso denegado", "error.404": "No encontrado",
+        "error.409": "Conflicto", "error.422": "Datos no válidos",
+        "error.503": "Servicio no disponible", "error.other": "Error",
+        "error.home": "Volver al mapa",
     },
     "en": {
         "app.tagline": "Joint monitoring",
@@ -64,6 +68,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.maintenance": "Maintenance", "status.retired": "Retired",
         "class.shared": "Shared", "class.private": "Private",
         "user.agency": "Agency", "user.roles": "Roles",
+        "error.403": "Access denied", "error.404": "Not found", "error.409": "Conflict",
+        "error.422": "Invalid data", "error.503": "Service unavailable", "error.other": "Error",
+        "error.home": "Back to the map",
     },
 }
 

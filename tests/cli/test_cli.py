@@ -1,0 +1,120 @@
+"""The ``sereno`` command line, run in-process against a fresh embedded node."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sereno.entrypoints.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SERENO_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SERENO_AUTH__ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("SERENO_AUTH__ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.delenv("SERENO_AS", raising=False)
+    result = runner.invoke(app, ["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SERENO_PROFILE", "production")
+    monkeypatch.setenv("SERENO_DATABASE_URL", "postgresql+psycopg://svc:hunter22@db/sereno")
+    result = runner.invoke(app, ["config", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "hunter22" not in result.output
+    data = json.loads(result.output)
+    assert data["database_url"] == "postgresql+psycopg://svc:***@db/sereno"
+    assert data["profile"] == "production" and data["bus"]["kind"] == "nats"
+    table = runner.invoke(app, ["config", "show"])
+    assert "database_url" in table.output and "hunter22" not in table.output
+
+
+def test_demo_users_json(node: Path) -> None:
+    result = runner.invoke(app, ["demo", "users", "--json"])
+    users = json.loads(result.output)
+    assert len(users) == 12
+    assert {u["agency"] for u in users} == {"segura-ep", "policia-nacional"}
+    roles = {r for u in users for r in u["roles"]}
+    assert roles == {"operator", "supervisor", "dispatcher", "analyst", "auditor", "admin"}
+    assert set(users[0]) == {"username", "password", "agency", "roles"}
+
+
+def test_demo_seed_is_idempotent_and_refused_in_production(node: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    again = runner.invoke(app, ["demo", "seed"])
+    assert again.exit_code == 0 and "14 cameras" in again.output
+    monkeypatch.setenv("SERENO_PROFILE", "production")
+    monkeypatch.setenv("SERENO_DATABASE_URL", "postgresql+psycopg://x@127.0.0.1:1/x")
+    refused = runner.invoke(app, ["demo", "seed"])
+    assert refused.exit_code == 2 and "refusing" in refused.output
+
+
+def test_cameras_list_is_scoped_to_the_acting_user(node: Path) -> None:
+    police = json.loads(runner.invoke(app, ["cameras", "list", "--as", "operator.policia",
+                                            "--json"]).output)
+    ids = {c["id"] for c in police}
+    assert "PN-003" in ids and "SEG-006" not in ids and "SEG-001" in ids
+    nobody = runner.invoke(app, ["cameras", "list", "--as", "ghost"])
+    assert nobody.exit_code == 2 and "no active user" in nobody.output
+
+
+def test_add_import_export_retire(node: Path) -> None:
+    added = runner.invoke(app, [
+        "cameras", "add", "--as", "admin.segura", "--id", "SEG-300", "--name", "Av. del Bombero",
+        "--centre", "segura-norte", "--lat", "-2.1672", "--lon", "-79.9390",
+        "--main-url", "rtsp://10.3.0.1/s1", "--tag", "via"])
+    assert added.exit_code == 0, added.output
+    denied = runner.invoke(app, [
+        "cameras", "add", "--as", "operator.segura", "--id", "SEG-301", "--name", "x",
+        "--centre", "segura-norte", "--lat", "-2.1", "--lon", "-79.9",
+        "--main-url", "rtsp://10.3.0.2/s1"])
+    assert denied.exit_code == 1 and "forbidden" in denied.output
+
+    good = node / "nuevas.csv"
+    good.write_text("id,name,centre_id,latitude,longitude,main_stream_url\n"
+                    "SEG-310,Mercado Caraguay,segura-centro,-2.2150,-79.8890,rtsp://10.3.1.1/s\n")
+    assert runner.invoke(app, ["cameras", "import", "--as", "admin.segura", str(good)]
+                         ).exit_code == 0
+    bad = node / "malas.csv"
+    bad.write_text("id,name,centre_id,latitude,longitude,main_stream_url\n"
+                   "SEG-311,Bien,segura-centro,-2.2150,-79.8890,rtsp://10.3.1.2/s\n"
+                   "SEG-310,Duplicada,segura-centro,-2.2150,-79.8890,rtsp://10.3.1.3/s\n")
+    result = runner.invoke(app, ["cameras", "import", "--as", "admin.segura", str(bad)])
+    assert result.exit_code == 1
+    assert "duplicate id: already registered" in result.output
+    assert "nothing was imported" in result.output
+
+    out = node / "export.geojson"
+    exported = runner.invoke(app, ["cameras", "export", "--as", "analyst.segura", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    ids = {f["id"] for f in json.loads(out.read_text())["features"]}
+    assert {"SEG-300", "SEG-310"} <= ids and "SEG-311" not in ids
+
+    assert runner.invoke(app, ["cameras", "retire", "--as", "admin.segura", "SEG-300"]
+                         ).exit_code == 0
+    again = runner.invoke(app, ["cameras", "retire", "--as", "admin.segura", "SEG-300"])
+    assert again.exit_code == 1 and "already retired" in again.output
+
+
+def test_cli_actions_are_audited_as_cli(node: Path) -> None:
+    runner.invoke(app, ["cameras", "list", "--as", "operator.segura"])
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{node / 'var' / 'sereno.db'}")
+    with engine.connect() as connection:
+        row = connection.execute(text(
+            "SELECT actor_username, channel, action, outcome FROM audit_records "
+            "ORDER BY id DESC LIMIT 1")).one()
+    engine.dispose()
+    assert tuple(row) == ("operator.segura", "cli", "camera.list", "allowed")
