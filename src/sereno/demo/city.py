@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sereno.domain.access import Role
 from sereno.domain.agencies import AgencyKind
 
-DEMO_PASSWORD = "sereno-demo-2026"
+DEMO_PASSWORD = "sereno-demo-2026"  # noqa: S105 — public on purpose: demo only
 
 
 @dataclass(frozen=True)

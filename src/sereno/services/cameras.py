@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sereno.config import mask_url
@@ -375,17 +376,21 @@ def _row_errors(number: int, row: dict[str, Any], agency_id: str, own_centres: s
             *(_coerce({"latitude": row["latitude"], "longitude": row["longitude"]}).values())))
     for url_field in ("main_stream_url", "sub_stream_url"):
         if row.get(url_field):
-            check(url_field, lambda f=url_field: validate_stream_url(row[f], field_name=f))
+            check(url_field, partial(validate_stream_url, row[url_field], field_name=url_field))
     for name in ("heading_deg", "fov_deg", "range_m", "status", "classification"):
         if row.get(name) not in (None, ""):
-            check(name, lambda n=name: _coerce({n: row[n]}))
+            check(name, partial(_coerce, {name: row[name]}))
             if name in OPTICS_VALIDATORS and not any(e.field == name for e in errors):
-                check(name, lambda n=name: OPTICS_VALIDATORS[n](_coerce({n: row[n]})[n]))
+                check(name, partial(_check_optic, name, row[name]))
     check("tags", lambda: validate_tags(list(row.get("tags") or [])))
     check("privacy_masks", lambda: validate_privacy_masks(list(row.get("privacy_masks") or [])))
     if not errors:  # the per-field checks passed; the whole-camera rules remain
         check("row", lambda: _build_camera(row, agency_id))
     return errors
+
+
+def _check_optic(name: str, value: Any) -> float:
+    return OPTICS_VALIDATORS[name](_coerce({name: value})[name])
 
 
 def _visible_or_refuse(uow: UnitOfWork, who: Principal, camera_id: str, action: str) -> Camera:

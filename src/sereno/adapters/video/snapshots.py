@@ -69,7 +69,7 @@ class SnapshotGrabber:
                 options["rtsp_transport"] = "tcp"
             with av.open(url, options=options, timeout=self.open_timeout_s) as container:
                 for frame in container.decode(video=0):
-                    return frame.to_image()
+                    return _to_image(frame)
         except StreamUnavailable:
             raise
         except (av.FFmpegError, OSError, StopIteration) as error:
@@ -96,8 +96,12 @@ class SnapshotGrabber:
                 container.seek(int(position / stream.time_base), stream=stream,
                                any_frame=False, backward=True)
             for frame in container.decode(stream):
-                return frame.to_image()
+                return _to_image(frame)
         raise StreamUnavailable("the file holds no decodable frame")
+
+
+def _to_image(frame: av.VideoFrame) -> Image.Image:
+    return Image.fromarray(frame.to_ndarray(format="rgb24"))
 
 
 def blank_masks(image: Image.Image,

@@ -103,7 +103,8 @@ def check_csrf(request: Request, context: CallerContext, submitted: str | None) 
         raise AccessDenied(reason)
 
 
-def api_caller(request: Request, _token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+def api_caller(request: Request,
+               _token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     """Dependency for API routes: the verified caller (CSRF-checked for cookie callers)."""
     context = resolve_caller(request)
     check_csrf(request, context, request.headers.get(CSRF_HEADER))

@@ -1,4 +1,4 @@
-"""Every error leaves as JSON ``{"error": {"code", "message", "details"}}`` with a 4xx/5xx status."""
+"""Every error leaves as JSON {"error": {"code", "message", "details"}} with its status."""
 
 from __future__ import annotations
 

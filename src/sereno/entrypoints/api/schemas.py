@@ -24,7 +24,7 @@ class ErrorResponse(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 — the OAuth2 token type
     expires_in: int
     scope: str
 
