@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from sereno.adapters.camera_files import parse_camera_file
 from sereno.domain import commands
@@ -28,43 +29,36 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422)}
 
 
-def _filters(status: CameraStatus | None, centre_id: str | None, owner_agency: str | None,
-             tag: str | None, q: str | None) -> CameraFilter:
-    return CameraFilter(status=status, centre_id=centre_id, owner_agency_id=owner_agency,
-                        tag=tag, text=q)
-
-
-@router.get("/cameras", response_model=CameraList, responses=ERRORS)
-def list_cameras(
-    request: Request, caller: Caller,
+def camera_filters(
     status: CameraStatus | None = None,
     centre_id: Annotated[str | None, Query(max_length=64)] = None,
     owner_agency: Annotated[str | None, Query(max_length=64)] = None,
     tag: Annotated[str | None, Query(max_length=40)] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-) -> CameraList:
+    q: Annotated[str | None, Query(max_length=100, description="part of the id or name")] = None,
+) -> CameraFilter:
+    """The list filters, shared by the list and the GeoJSON export."""
+    return CameraFilter(status=status, centre_id=centre_id, owner_agency_id=owner_agency,
+                        tag=tag, text=q)
+
+
+Filters = Annotated[CameraFilter, Depends(camera_filters)]
+
+
+@router.get("/cameras", response_model=CameraList, responses=ERRORS)
+def list_cameras(request: Request, caller: Caller, filters: Filters) -> CameraList:
     """Cameras the caller's agency may see: its own and partners' shared ones."""
     platform = platform_of(request)
-    found = camera_service.list_cameras(platform.uow(), caller,
-                                        _filters(status, centre_id, owner_agency, tag, q))
+    found = camera_service.list_cameras(platform.uow(), caller, filters)
     items = [CameraOut(**camera_service.public_view(c, caller)) for c in found]
     return CameraList(items=items, count=len(items))
 
 
 @router.get("/cameras.geojson", responses=ERRORS,
             response_class=JSONResponse)
-def export_cameras(
-    request: Request, caller: Caller,
-    status: CameraStatus | None = None,
-    centre_id: Annotated[str | None, Query(max_length=64)] = None,
-    owner_agency: Annotated[str | None, Query(max_length=64)] = None,
-    tag: Annotated[str | None, Query(max_length=40)] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-) -> JSONResponse:
+def export_cameras(request: Request, caller: Caller, filters: Filters) -> JSONResponse:
     """The visible cameras as a GeoJSON FeatureCollection (stream passwords masked)."""
     platform = platform_of(request)
-    collection = camera_service.export_geojson(
-        platform.uow(), caller, _filters(status, centre_id, owner_agency, tag, q))
+    collection = camera_service.export_geojson(platform.uow(), caller, filters)
     return JSONResponse(collection, media_type="application/geo+json")
 
 
@@ -132,8 +126,6 @@ async def import_cameras(
     if kind is None:
         raise InvalidInput("send text/csv or application/geo+json, or name ?format=")
     rows = parse_camera_file(await request.body(), kind)
-    from starlette.concurrency import run_in_threadpool
-
     report = await run_in_threadpool(
         platform.bus.handle, commands.ImportCameras(caller, rows, f"api:{kind}", dry_run))
     return ImportReportOut(**report.as_dict())
