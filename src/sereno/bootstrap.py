@@ -80,6 +80,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.UpdateCamera: partial(cameras.update_camera, clock=clock),
         commands.RetireCamera: partial(cameras.retire_camera, clock=clock),
         commands.ImportCameras: partial(cameras.import_cameras, clock=clock),
+        commands.RecordStreamProbe: partial(cameras.record_stream_probe, clock=clock),
         commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock),
         commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock),
         commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
@@ -87,7 +88,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
     event_handlers: dict[type[events.Event], list[EventHandler]] = {
         event_type: [stream.publish]
         for event_type in (events.CameraRegistered, events.CameraUpdated, events.CameraRetired,
-                           events.CamerasImported, events.UserLockedOut)
+                           events.CamerasImported, events.UserLockedOut,
+                           events.CameraStatusChanged)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,

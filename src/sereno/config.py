@@ -65,6 +65,13 @@ class MediaSettings(BaseModel):
     snapshot_refresh_seconds: int = Field(5, ge=1)
 
 
+class WorkerSettings(BaseModel):
+    stream_health_interval_seconds: float = Field(30.0, ge=1)
+    stream_health_in_server: bool | None = Field(
+        default=None, description="run the stream health worker inside `sereno serve` "
+                                  "(default: yes on the embedded profile)")
+
+
 class ConsoleSettings(BaseModel):
     default_language: Literal["es", "en"] = "es"
     map_tile_url: str = ""
@@ -89,6 +96,7 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     media: MediaSettings = MediaSettings()
     console: ConsoleSettings = ConsoleSettings()
+    workers: WorkerSettings = WorkerSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -107,6 +115,8 @@ class Settings(BaseSettings):
     def _profile_defaults(self) -> Settings:
         if self.bus.kind is None:
             self.bus.kind = "inprocess" if self.profile is Profile.EMBEDDED else "nats"
+        if self.workers.stream_health_in_server is None:
+            self.workers.stream_health_in_server = self.profile is Profile.EMBEDDED
         if self.media.root is None:
             self.media.root = self.data_dir / "media"
         if not self.media.allowed_file_roots and self.profile is Profile.EMBEDDED:

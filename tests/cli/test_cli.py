@@ -118,3 +118,11 @@ def test_cli_actions_are_audited_as_cli(node: Path) -> None:
             "ORDER BY id DESC LIMIT 1")).one()
     engine.dispose()
     assert tuple(row) == ("operator.segura", "cli", "camera.list", "allowed")
+
+
+def test_stream_health_worker_once(node: Path) -> None:
+    result = runner.invoke(app, ["worker", "stream-health", "--once"])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line)
+    assert lines["SEG-001"] == "ok"
+    assert lines["SEG-010"].startswith("cannot read the stream")

@@ -118,3 +118,30 @@ def test_requests_while_the_database_is_away_get_a_clear_503(client) -> None:  #
         platform.session_factory.configure(bind=platform.engine)
         gone.dispose()
     assert client.get("/api/v1/cameras", headers=headers).status_code == 200
+
+
+@pytest.mark.postgres
+def test_production_profile_runs_on_postgresql(tmp_path: Path) -> None:
+    """The production profile bootstraps on the real PostgreSQL and serves the API."""
+    from fastapi.testclient import TestClient
+
+    from sereno.bootstrap import bootstrap
+    from sereno.config import Profile, Settings
+    from sereno.entrypoints.api.app import create_app
+
+    name = f"sereno_p_{uuid.uuid4().hex[:12]}"
+    with _pg_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        settings = Settings(profile=Profile.PRODUCTION, data_dir=tmp_path,
+                            database_url=f"{PG_URL_PREFIX}/{name}")
+        assert settings.bus.kind == "nats" and settings.media.allowed_file_roots == []
+        platform = bootstrap(settings)
+        with TestClient(create_app(platform)) as client:
+            assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+            assert client.get("/api/v1/cameras").status_code == 401
+        assert migrate.current_revision(platform.engine) == "0001"
+        platform.close()
+    finally:
+        with _pg_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -47,6 +47,8 @@ class DemoCamera:
     classification: str
     tags: tuple[str, ...]
     clip_index: int
+    # A stream that does not answer: the demo's one camera that is really offline.
+    broken_url: str | None = None
 
 
 AGENCIES = (
@@ -85,7 +87,8 @@ CAMERAS = (
     DemoCamera("SEG-009", "segura-ep", "segura-norte", "Urdesa — Av. Víctor Emilio Estrada",
                -2.1702, -79.9069, 250, 60, 120, "maintenance", "private", ("comercio",), 2),
     DemoCamera("SEG-010", "segura-ep", "segura-centro", "Guasmo — Av. Domingo Comín",
-               -2.2291, -79.8871, 160, 70, 120, "offline", "shared", ("barrio",), 0),
+               -2.2291, -79.8871, 160, 70, 120, "offline", "shared", ("barrio",), 0,
+               broken_url="rtsp://127.0.0.1:1/guasmo-sin-servicio"),
     DemoCamera("PN-001", "policia-nacional", "pn-zona8", "Aeropuerto J. J. de Olmedo — acceso",
                -2.1571, -79.8841, 0, 70, 150, "online", "shared", ("transporte",), 1),
     DemoCamera("PN-002", "policia-nacional", "pn-zona8", "Puente de la Unidad Nacional",

@@ -41,7 +41,7 @@ def seed_demo_city(platform: Platform) -> SeedReport:
         uow.commit()
     with platform.uow() as uow:
         for d in CAMERAS:
-            url = clips[d.clip_index % len(clips)].resolve().as_uri()
+            url = d.broken_url or clips[d.clip_index % len(clips)].resolve().as_uri()
             camera = uow.cameras.get(d.id)
             if camera is None:
                 camera = Camera(

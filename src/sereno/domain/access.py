@@ -111,6 +111,12 @@ class Principal:
         """True when the roles (and the token's scopes, if any) grant ``permission``."""
         return permission in self.permissions
 
+    @classmethod
+    def system(cls, component: str, agency_id: str) -> Principal:
+        """Sereno itself acting (a worker), on behalf of the agency that owns the object."""
+        return cls(user_id=f"system:{component}", username=f"system:{component}",
+                   agency_id=agency_id, roles=frozenset(), channel="system")
+
     @property
     def roles_label(self) -> str:
         """Roles as one sorted, comma-separated string, for the audit log."""

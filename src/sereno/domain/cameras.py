@@ -80,6 +80,23 @@ class Camera:
         """The low-resolution stream for analytics and previews; the main one if there is none."""
         return self.sub_stream_url or self.main_stream_url
 
+    def observe_stream(self, reachable: bool) -> CameraStatus | None:
+        """Apply a stream probe; returns the new status when it changed, else None.
+
+        Retired and maintenance cameras keep their status (people set those); a failed probe
+        makes a camera offline; a good probe brings an offline camera back online and leaves
+        a degraded one degraded (finer health comes from the ingest workers).
+        """
+        if self.status in (CameraStatus.RETIRED, CameraStatus.MAINTENANCE):
+            return None
+        if not reachable and self.status is not CameraStatus.OFFLINE:
+            self.status = CameraStatus.OFFLINE
+            return self.status
+        if reachable and self.status is CameraStatus.OFFLINE:
+            self.status = CameraStatus.ONLINE
+            return self.status
+        return None
+
     def visible_to(self, who: Principal) -> bool:
         """May ``who`` know this camera exists and read its registry entry?"""
         if not who.can(Permission.CAMERA_READ):

@@ -65,3 +65,11 @@ class UpdateUser(Command):
 class UnlockUser(Command):
     by: Principal
     user_id: str
+
+
+@dataclass(frozen=True)
+class RecordStreamProbe(Command):
+    """A worker's finding about one camera's stream (``error`` is None when it answered)."""
+
+    camera_id: str
+    error: str | None

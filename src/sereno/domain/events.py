@@ -29,6 +29,14 @@ class CameraRetired(Event):
 
 
 @dataclass(frozen=True)
+class CameraStatusChanged(Event):
+    camera_id: str
+    owner_agency_id: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class CamerasImported(Event):
     owner_agency_id: str
     camera_ids: tuple[str, ...]

@@ -33,10 +33,12 @@ config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The Guayaquil demo city.", no_args_is_help=True)
 cameras_app = typer.Typer(help="Camera registry.", no_args_is_help=True)
+worker_app = typer.Typer(help="Background workers.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(cameras_app, name="cameras")
+app.add_typer(worker_app, name="worker")
 
 out = Console()
 err = Console(stderr=True)
@@ -159,10 +161,45 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     platform = _platform()
     settings = platform.settings
     bind_host, bind_port = host or settings.http.host, port or settings.http.port
+    app_ = create_app(platform)
+    stop_health = None
+    if settings.workers.stream_health_in_server:
+        from sereno.entrypoints.workers import stream_health
+
+        stop_health = stream_health.start_in_thread(
+            platform, app_.state.snapshots.probe, settings.workers.stream_health_interval_seconds)
     out.print(f"Sereno ({settings.profile.value}) at http://{bind_host}:{bind_port}/ — "
               "Ctrl+C to stop")
-    uvicorn.run(create_app(platform), host=bind_host, port=bind_port, log_level="info",
-                proxy_headers=False, server_header=False)
+    try:
+        uvicorn.run(app_, host=bind_host, port=bind_port, log_level="info",
+                    proxy_headers=False, server_header=False)
+    finally:
+        if stop_health is not None:
+            stop_health.set()
+
+
+@worker_app.command("stream-health")
+def worker_stream_health(
+    once: Annotated[bool, typer.Option("--once", help="one round, print it, exit")] = False,
+) -> None:
+    """Probe every camera's stream and keep camera statuses true (a separate process)."""
+    import threading
+
+    from sereno.adapters.video.snapshots import SnapshotGrabber
+    from sereno.entrypoints.workers import stream_health
+
+    platform = _platform()
+    grabber = SnapshotGrabber(platform.settings.media.allowed_file_roots)
+    if once:
+        for camera_id, error in stream_health.probe_all(platform, grabber.probe).items():
+            out.print(f"{camera_id}: {'ok' if error is None else error}")
+        return
+    stop = threading.Event()
+    try:
+        stream_health.run_forever(platform, grabber.probe,
+                                  platform.settings.workers.stream_health_interval_seconds, stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 # -- cameras ----------------------------------------------------------------------------------

@@ -285,6 +285,33 @@ def import_cameras(cmd: commands.ImportCameras, uow: UnitOfWork, clock: Clock) -
         return report
 
 
+def record_stream_probe(cmd: commands.RecordStreamProbe, uow: UnitOfWork,
+                        clock: Clock) -> Camera | None:
+    """Update a camera's status from a stream probe; audited only when the status changes."""
+    with uow:
+        camera = uow.cameras.get(cmd.camera_id)
+        if camera is None:
+            return None
+        changed = camera.observe_stream(cmd.error is None)
+        if changed is None:
+            return camera
+        camera.updated_at = clock()
+        reason = cmd.error or "stream answered"
+        record(uow, Principal.system("stream-health", camera.owner_agency_id), "camera.health",
+               object_type=OBJECT, object_id=camera.id, object_agency_id=camera.owner_agency_id,
+               reason=reason[:500], detail={"status": changed.value}, now=camera.updated_at)
+        uow.emit(events.CameraStatusChanged(camera.id, camera.owner_agency_id, changed.value,
+                                            reason))
+        uow.commit()
+        return camera
+
+
+def active_camera_streams(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """(camera id, analytics stream URL) of every camera not retired, for system workers."""
+    with uow:
+        return [(c.id, c.analytics_stream_url) for c in uow.cameras.all_active()]
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 _NUMBER_FIELDS = ("latitude", "longitude", "heading_deg", "fov_deg", "range_m")

@@ -23,7 +23,7 @@ from sereno.adapters.db.tables import (
 )
 from sereno.domain.agencies import Agency, MonitoringCentre
 from sereno.domain.audit import AuditRecord
-from sereno.domain.cameras import Camera, Classification
+from sereno.domain.cameras import Camera, CameraStatus, Classification
 from sereno.domain.users import ApiToken, User, WebSession
 
 
@@ -73,6 +73,12 @@ class CameraRepository:
         if not ids:
             return set()
         return set(self.session.scalars(select(cameras.c.id).where(cameras.c.id.in_(ids))))
+
+    def all_active(self) -> Sequence[Camera]:
+        """Every camera not retired, all agencies: for Sereno's own workers only."""
+        query = (select(Camera).where(cameras.c.status != CameraStatus.RETIRED.value)
+                 .order_by(cameras.c.id))
+        return self.session.scalars(query).all()
 
     def visible_to_agency(self, agency_id: str) -> Sequence[Camera]:
         """Own cameras and the shared cameras of others, ordered by id (filtered in SQL)."""

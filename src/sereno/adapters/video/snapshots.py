@@ -59,6 +59,14 @@ class SnapshotGrabber:
             self._cache[camera_id] = _Cached(now, jpeg)
         return jpeg
 
+    def probe(self, url: str) -> str | None:
+        """Open the stream and decode one frame: None when that worked, else why not."""
+        try:
+            self._decode_one(url)
+        except StreamUnavailable as error:
+            return error.message
+        return None
+
     def _decode_one(self, url: str) -> Image.Image:
         parts = urlsplit(url)
         try:
