@@ -24,6 +24,23 @@
     showOfflineNote();
   }
 
+  // Each camera's field of view: a wedge from its position along its heading, as far as its
+  // range, so an operator sees at a glance which camera covers which street.
+  function fieldOfView(latlng, p) {
+    const points = [latlng];
+    const metresPerDegreeLat = 111320;
+    const metresPerDegreeLng = metresPerDegreeLat * Math.cos(latlng.lat * Math.PI / 180);
+    const steps = Math.max(2, Math.round(p.fov_deg / 10));
+    for (let i = 0; i <= steps; i++) {
+      const bearing = (p.heading_deg - p.fov_deg / 2 + (p.fov_deg * i) / steps) * Math.PI / 180;
+      points.push(L.latLng(latlng.lat + (p.range_m * Math.cos(bearing)) / metresPerDegreeLat,
+                           latlng.lng + (p.range_m * Math.sin(bearing)) / metresPerDegreeLng));
+    }
+    return L.polygon(points, { color: config.colours[p.status] || "#8b98a5", weight: 1,
+                               fillOpacity: 0.15, className: "camera-fov" });
+  }
+  const wedges = L.layerGroup().addTo(map);
+
   const layer = L.geoJSON(cameras, {
     pointToLayer: function (feature, latlng) {
       const colour = config.colours[feature.properties.status] || "#8b98a5";
@@ -34,6 +51,7 @@
     },
     onEachFeature: function (feature, marker) {
       const p = feature.properties;
+      if (p.status !== "retired") wedges.addLayer(fieldOfView(marker.getLatLng(), p));
       const link = document.createElement("a");
       link.href = "/cameras/" + encodeURIComponent(p.id);
       link.textContent = p.id + " · " + p.name;
