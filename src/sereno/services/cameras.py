@@ -149,8 +149,9 @@ def public_view(camera: Camera, who: Principal) -> dict[str, Any]:
         "centre_id": camera.centre_id if own else None,
         "latitude": camera.latitude, "longitude": camera.longitude,
         "heading_deg": camera.heading_deg, "fov_deg": camera.fov_deg, "range_m": camera.range_m,
-        "main_stream_url": mask_credentials(camera.main_stream_url) if own else None,
-        "sub_stream_url": (mask_credentials(camera.sub_stream_url)
+        # Stream URLs often carry "user:password@"; nobody reads the password back.
+        "main_stream_url": mask_url(camera.main_stream_url) if own else None,
+        "sub_stream_url": (mask_url(camera.sub_stream_url)
                            if own and camera.sub_stream_url else None),
         "status": camera.status.value, "classification": camera.classification.value,
         "tags": list(camera.tags), "privacy_masks": camera.privacy_masks if own else [],
@@ -158,11 +159,6 @@ def public_view(camera: Camera, who: Principal) -> dict[str, Any]:
         "updated_at": camera.updated_at.isoformat() if camera.updated_at else None,
         "retired_at": camera.retired_at.isoformat() if camera.retired_at else None,
     }
-
-
-def mask_credentials(url: str) -> str:
-    """Stream URLs often carry ``user:password@``; nobody reads the password back."""
-    return mask_url(url)
 
 
 # -- command handlers ---------------------------------------------------------------------------
