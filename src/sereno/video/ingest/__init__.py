@@ -1,0 +1,1 @@
+"""Ingest: open a camera's stream, decode its analytics frames, measure its health, reconnect."""
