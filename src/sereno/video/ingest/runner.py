@@ -1,0 +1,141 @@
+"""Run cameras: one thread per camera inside a worker process, one process per camera group.
+
+A camera thread reads its stream, hands each frame to the pipeline stages, sends health
+reports, and reconnects with backoff when the stream fails. A failing camera only ever delays
+itself; a crashing worker process is restarted by the supervisor.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from sereno.video.frames import Frame
+from sereno.video.ingest.backoff import Backoff
+from sereno.video.ingest.health import StreamHealth
+from sereno.video.ingest.reader import SourceOptions, StreamError, StreamReader
+from sereno.video.messages import CameraSpec, HealthReport, StageMessage
+
+logger = logging.getLogger(__name__)
+HEALTH_EVERY_S = 1.0
+
+Outbox = Callable[[object], None]
+
+
+class Stage(Protocol):
+    """One step of a camera's analytics pipeline."""
+
+    def process(self, frame: Frame) -> list[StageMessage]: ...
+
+
+StageFactory = Callable[[CameraSpec], Sequence[Stage]]
+
+
+def no_stages(_spec: CameraSpec) -> Sequence[Stage]:
+    """Ingest and health only."""
+    return ()
+
+
+class CameraRunner:
+    """The loop of one camera: read, analyse, report, reconnect."""
+
+    def __init__(self, spec: CameraSpec, outbox: Outbox, stop: threading.Event,
+                 stages: Sequence[Stage] = (), backoff: Backoff | None = None,
+                 options: SourceOptions | None = None) -> None:
+        self.spec = spec
+        self.outbox = outbox
+        self.stop = stop
+        self.stages = list(stages)
+        self.backoff = backoff or Backoff()
+        self.options = options or SourceOptions(transport=spec.transport, max_fps=spec.max_fps)
+        self.health = StreamHealth(spec.camera_id)
+        self._last_report = 0.0
+
+    def run(self) -> None:
+        """Until ``stop`` is set."""
+        first = True
+        while not self.stop.is_set():
+            if not first:
+                self.health.reconnects += 1
+            first = False
+            reader = StreamReader(self.spec.camera_id, self.spec.url, self.health, self.options)
+            try:
+                for frame in reader.frames():
+                    if self.stop.is_set():
+                        reader.close()
+                        break
+                    self.backoff.reset()
+                    self._analyse(frame)
+                    self._maybe_report()
+            except StreamError as error:
+                self.health.online = False
+                self.health.last_error = str(error)[:300]
+                self._report()
+                self.stop.wait(self.backoff.next_delay())
+            except Exception as error:  # a bug in a stage must not end the camera's loop
+                logger.exception("camera %s pipeline failed", self.spec.camera_id)
+                self.health.online = False
+                self.health.last_error = f"pipeline error: {error}"[:300]
+                self._report()
+                self.stop.wait(self.backoff.next_delay())
+        self.health.online = False
+        self._report()
+
+    def _analyse(self, frame: Frame) -> None:
+        for stage in self.stages:
+            for message in stage.process(frame):
+                self.outbox(message)
+
+    def _maybe_report(self) -> None:
+        if time.monotonic() - self._last_report >= HEALTH_EVERY_S:
+            self._report()
+
+    def _report(self) -> None:
+        self._last_report = time.monotonic()
+        self.outbox(HealthReport(self.spec.camera_id, self.health.snapshot()))
+
+
+def run_cameras(specs: Sequence[CameraSpec], outbox: Outbox, stop: threading.Event,
+                stage_factory: StageFactory = no_stages,
+                options: Callable[[CameraSpec], SourceOptions] | None = None) -> None:
+    """Run ``specs`` in threads of this process until ``stop`` is set."""
+    threads = []
+    for spec in specs:
+        runner = CameraRunner(spec, outbox, stop, stage_factory(spec),
+                              options=options(spec) if options else None)
+        thread = threading.Thread(target=runner.run, name=f"camera-{spec.camera_id}",
+                                  daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+
+
+def worker_process_main(specs: Sequence[CameraSpec], queue: Any,
+                        stage_factory: StageFactory = no_stages) -> None:
+    """Entry point of a worker process. It stops on SIGTERM, or when its parent is gone.
+
+    (No shared multiprocessing.Event: a process killed while waiting on one leaves its
+    internal semaphores inconsistent and the next ``set()`` hangs.)
+    """
+    local_stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: local_stop.set())
+    parent = multiprocessing.parent_process()
+
+    def watch_parent() -> None:
+        while not local_stop.wait(1.0):
+            if parent is not None and not parent.is_alive():
+                local_stop.set()
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    run_cameras(specs, queue.put, local_stop, stage_factory)
+
+
+def spawn_context() -> Any:
+    """Worker processes are spawned (not forked): no inherited threads, sockets or sessions."""
+    return multiprocessing.get_context("spawn")
