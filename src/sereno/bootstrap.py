@@ -18,7 +18,7 @@ from sereno.adapters.passwords import Argon2PasswordHasher
 from sereno.config import Settings
 from sereno.domain import commands, events
 from sereno.domain.users import LockoutPolicy
-from sereno.services import accounts, cameras
+from sereno.services import accounts, cameras, video
 from sereno.services.audit import Clock, utcnow
 from sereno.services.event_stream import EventStream
 from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
@@ -74,6 +74,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
     hasher = Argon2PasswordHasher(settings.auth.argon2_time_cost, settings.auth.argon2_memory_kib)
     stream = EventStream()
+    media = LocalMediaStore(settings.media_root)
 
     command_handlers: dict[type[commands.Command], CommandHandler] = {
         commands.RegisterCamera: partial(cameras.register_camera, clock=clock),
@@ -81,6 +82,10 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.RetireCamera: partial(cameras.retire_camera, clock=clock),
         commands.ImportCameras: partial(cameras.import_cameras, clock=clock),
         commands.RecordStreamProbe: partial(cameras.record_stream_probe, clock=clock),
+        commands.CreateRule: partial(video.create_rule, clock=clock),
+        commands.UpdateRule: partial(video.update_rule, clock=clock),
+        commands.DeleteRule: partial(video.delete_rule, clock=clock),
+        commands.RecordDetection: partial(video.record_detection, media=media),
         commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock),
         commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock),
         commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
@@ -89,13 +94,14 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         event_type: [stream.publish]
         for event_type in (events.CameraRegistered, events.CameraUpdated, events.CameraRetired,
                            events.CamerasImported, events.UserLockedOut,
-                           events.CameraStatusChanged)
+                           events.CameraStatusChanged, events.DetectionEvent,
+                           events.VideoQualityChanged)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,
         bus=MessageBus(lambda: SqlAlchemyUnitOfWork(session_factory), command_handlers,
                        event_handlers),
         hasher=hasher, clock=clock, auth_policy=auth_policy_from(settings),
-        media=LocalMediaStore(settings.media_root), event_stream=stream,
+        media=media, event_stream=stream,
     )
     return platform

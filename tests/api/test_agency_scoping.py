@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sereno.adapters.db.tables import cameras, users
+from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
 from tests.api.routes_catalogue import PUBLIC, all_routes
@@ -170,6 +170,57 @@ def read_audit(client: TestClient, headers: dict[str, str], _: str) -> None:
         assert "policia-nacional" in (item["actor_agency_id"], item["object_agency_id"])
 
 
+def _segura_rule_id(client: TestClient) -> str:
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    with platform.uow() as uow:
+        return str(uow.rules.for_camera(PRIVATE_CAMERA)[0].id)
+
+
+def list_rules(client: TestClient, headers: dict[str, str], _: str) -> None:
+    for camera in (PRIVATE_CAMERA, SHARED_CAMERA):  # rules are the owner's set-up, even shared
+        _denied(client.get(f"/api/v1/cameras/{camera}/rules", headers=headers), 404)
+
+
+def create_rule(client: TestClient, headers: dict[str, str], _: str) -> None:
+    body = {"kind": "zone", "points": [[0, 0], [1, 0], [1, 1]]}
+    for camera in (PRIVATE_CAMERA, SHARED_CAMERA):
+        _denied(client.post(f"/api/v1/cameras/{camera}/rules", json=body, headers=headers),
+                404)
+
+
+def patch_rule(client: TestClient, headers: dict[str, str], _: str) -> None:
+    rule_id = _segura_rule_id(client)
+    _denied(client.patch(f"/api/v1/cameras/{PRIVATE_CAMERA}/rules/{rule_id}",
+                         json={"enabled": False}, headers=headers), 404)
+    # Naming one's own camera does not reach another camera's rule either.
+    _denied(client.patch(f"/api/v1/cameras/PN-001/rules/{rule_id}", json={"enabled": False},
+                         headers=headers), 403, 404)
+
+
+def delete_rule(client: TestClient, headers: dict[str, str], _: str) -> None:
+    rule_id = _segura_rule_id(client)
+    _denied(client.delete(f"/api/v1/cameras/{PRIVATE_CAMERA}/rules/{rule_id}",
+                          headers=headers), 404)
+    _denied(client.delete(f"/api/v1/cameras/PN-001/rules/{rule_id}", headers=headers),
+            403, 404)
+
+
+def list_detections(client: TestClient, headers: dict[str, str], _: str) -> None:
+    from sereno.domain import commands
+
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    platform.bus.handle(commands.RecordDetection(PRIVATE_CAMERA, None, "zone", ("person",),
+                                                 (1,), 0.9, (0.1, 0.1, 0.2, 0.3), 1.8e9))
+    response = client.get("/api/v1/detections?limit=500", headers=headers)
+    assert response.status_code == 200
+    assert all(d["camera_id"] != PRIVATE_CAMERA for d in response.json())
+    _denied(client.get(f"/api/v1/detections?camera_id={PRIVATE_CAMERA}", headers=headers), 404)
+
+
+def camera_health(client: TestClient, headers: dict[str, str], _: str) -> None:
+    _denied(client.get(f"/api/v1/cameras/{PRIVATE_CAMERA}/health", headers=headers), 404)
+
+
 def _page(path: str) -> Check:
     def check(client: TestClient, headers: dict[str, str], _: str) -> None:
         response = client.get(path, headers={"Accept": "text/html"})
@@ -211,6 +262,12 @@ CASES: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/agencies"): list_agencies,
     ("GET", "/api/v1/centres"): list_centres,
     ("GET", "/api/v1/audit"): read_audit,
+    ("GET", "/api/v1/cameras/{camera_id}/rules"): list_rules,
+    ("POST", "/api/v1/cameras/{camera_id}/rules"): create_rule,
+    ("PATCH", "/api/v1/cameras/{camera_id}/rules/{rule_id}"): patch_rule,
+    ("DELETE", "/api/v1/cameras/{camera_id}/rules/{rule_id}"): delete_rule,
+    ("GET", "/api/v1/detections"): list_detections,
+    ("GET", "/api/v1/cameras/{camera_id}/health"): camera_health,
     ("GET", "/map"): _page("/map"),
     ("GET", "/cameras"): _page("/cameras?agency=segura-ep"),
     ("GET", "/cameras/{camera_id}"): _page(f"/cameras/{PRIVATE_CAMERA}"),
@@ -236,7 +293,9 @@ def _segura_state(platform: Platform) -> str:
             .order_by(cameras.c.id))]
         people = [dict(r._mapping) for r in connection.execute(
             select(users).where(users.c.agency_id == "segura-ep").order_by(users.c.id))]
-    return json.dumps([cams, people], default=str, sort_keys=True)
+        rules = [dict(r._mapping) for r in connection.execute(
+            select(camera_rules).order_by(camera_rules.c.id))]
+    return json.dumps([cams, people, rules], default=str, sort_keys=True)
 
 
 def test_every_route_is_catalogued(client: TestClient) -> None:

@@ -35,6 +35,11 @@ def _user_id(platform: Platform, username: str) -> str:
         return str(connection.scalar(select(users.c.id).where(users.c.username == username)))
 
 
+def _rule_id(platform: Platform) -> str:
+    with platform.uow() as uow:
+        return str(uow.rules.for_camera("SEG-006")[0].id)
+
+
 # route -> (acting user, the call, the audit action it must record)
 ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     ("GET", "/api/v1/cameras"): ("operator.segura",
@@ -100,6 +105,29 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
                                  "centre.list"),
     ("GET", "/api/v1/audit"): ("auditor.segura",
                                lambda c, h, p: c.get("/api/v1/audit", headers=h), "audit.read"),
+    ("GET", "/api/v1/cameras/{camera_id}/rules"): (
+        "supervisor.segura", lambda c, h, p: c.get("/api/v1/cameras/SEG-006/rules", headers=h),
+        "rule.list"),
+    ("POST", "/api/v1/cameras/{camera_id}/rules"): (
+        "supervisor.segura",
+        lambda c, h, p: c.post("/api/v1/cameras/SEG-006/rules", headers=h, json={
+            "kind": "line", "points": [[0.1, 0.5], [0.9, 0.5]], "name": "Línea nueva"}),
+        "rule.create"),
+    ("PATCH", "/api/v1/cameras/{camera_id}/rules/{rule_id}"): (
+        "admin.segura",
+        lambda c, h, p: c.patch(f"/api/v1/cameras/SEG-006/rules/{_rule_id(p)}", headers=h,
+                                json={"enabled": False}),
+        "rule.update"),
+    ("DELETE", "/api/v1/cameras/{camera_id}/rules/{rule_id}"): (
+        "admin.segura",
+        lambda c, h, p: c.delete(f"/api/v1/cameras/SEG-006/rules/{_rule_id(p)}", headers=h),
+        "rule.delete"),
+    ("GET", "/api/v1/detections"): ("operator.segura",
+                                    lambda c, h, p: c.get("/api/v1/detections", headers=h),
+                                    "detection.list"),
+    ("GET", "/api/v1/cameras/{camera_id}/health"): (
+        "operator.segura", lambda c, h, p: c.get("/api/v1/cameras/SEG-001/health", headers=h),
+        "camera.health.read"),
     ("GET", "/map"): ("operator.segura", lambda c, h, p: c.get("/map"), "page.map"),
     ("GET", "/cameras"): ("operator.segura", lambda c, h, p: c.get("/cameras"), "page.cameras"),
     ("GET", "/cameras/{camera_id}"): ("operator.segura", lambda c, h, p: c.get("/cameras/SEG-001"),

@@ -120,3 +120,29 @@ USERS = tuple(
              agency.id, (role.value,))
     for agency in AGENCIES for role in Role
 )
+
+
+@dataclass(frozen=True)
+class DemoRule:
+    camera_id: str
+    name: str
+    kind: str
+    points: tuple[tuple[float, float], ...]
+    classes: tuple[str, ...] = ("person",)
+    direction: str = "any"
+    dwell_s: float = 30.0
+    min_count: int = 5
+    cooldown_s: float = 20.0
+
+
+RULES = (
+    DemoRule("SEG-001", "Cruce del paseo", "line", ((0.5, 0.05), (0.5, 0.95))),
+    DemoRule("SEG-002", "Carril central", "line", ((0.05, 0.5), (0.95, 0.5)),
+             classes=("person", "vehicle")),
+    DemoRule("SEG-003", "Merodeo junto a la reja", "loiter",
+             ((0.1, 0.55), (0.6, 0.55), (0.6, 1.0), (0.1, 1.0)), dwell_s=20),
+    DemoRule("SEG-006", "Zona restringida del parque", "zone",
+             ((0.6, 0.5), (1.0, 0.5), (1.0, 1.0), (0.6, 1.0))),
+    DemoRule("PN-001", "Aglomeración en el acceso", "crowd",
+             ((0.0, 0.4), (1.0, 0.4), (1.0, 1.0), (0.0, 1.0)), min_count=4),
+)

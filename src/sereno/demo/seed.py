@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 
 from sereno.bootstrap import Platform
-from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, USERS
+from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, RULES, USERS
 from sereno.demo.media import prepare_sources
 from sereno.domain.agencies import Agency, MonitoringCentre
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.cameras import Camera, CameraStatus, Classification, validate_camera
+from sereno.domain.rules import CameraRule, Direction, RuleKind, validate_rule
 from sereno.domain.users import User
 
 
@@ -56,6 +57,18 @@ def seed_demo_city(platform: Platform) -> SeedReport:
             elif camera.main_stream_url != url and not camera.is_retired:
                 camera.main_stream_url = camera.sub_stream_url = url
                 camera.updated_at = now
+        uow.commit()
+    with platform.uow() as uow:  # rules reference the cameras committed above
+        for r in RULES:
+            rule_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sereno-demo:{r.camera_id}:{r.name}"))
+            if uow.rules.get(rule_id) is None:
+                rule = CameraRule(id=rule_id, camera_id=r.camera_id, name=r.name,
+                                  kind=RuleKind(r.kind), points=[list(p) for p in r.points],
+                                  classes=list(r.classes), direction=Direction(r.direction),
+                                  dwell_s=r.dwell_s, min_count=r.min_count,
+                                  cooldown_s=r.cooldown_s)
+                validate_rule(rule)
+                uow.rules.add(rule)
         for u in USERS:
             if uow.users.by_username(u.username) is None:
                 uow.users.add(User(

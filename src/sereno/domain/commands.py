@@ -73,3 +73,40 @@ class RecordStreamProbe(Command):
 
     camera_id: str
     error: str | None
+
+
+@dataclass(frozen=True)
+class CreateRule(Command):
+    by: Principal
+    camera_id: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateRule(Command):
+    by: Principal
+    camera_id: str
+    rule_id: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeleteRule(Command):
+    by: Principal
+    camera_id: str
+    rule_id: str
+
+
+@dataclass(frozen=True)
+class RecordDetection(Command):
+    """A video worker's rule match, to be stored and published."""
+
+    camera_id: str
+    rule_id: str | None
+    rule_kind: str
+    classes: tuple[str, ...]
+    track_ids: tuple[int, ...]
+    confidence: float
+    box: tuple[float, float, float, float]
+    at: float  # wall-clock seconds
+    snapshot_jpeg: bytes | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class Event:
@@ -47,3 +48,33 @@ class UserLockedOut(Event):
     user_id: str
     agency_id: str
     username: str
+
+
+@dataclass(frozen=True)
+class DetectionEvent(Event):
+    """A camera rule matched: what was seen, where in the picture, when, and the evidence."""
+
+    event_id: str
+    camera_id: str
+    owner_agency_id: str
+    rule_id: str | None
+    rule_kind: str
+    classes: tuple[str, ...]
+    track_ids: tuple[int, ...]
+    confidence: float
+    box: tuple[float, float, float, float]  # normalised x1, y1, x2, y2
+    snapshot_key: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class VideoQualityChanged(Event):
+    """A tamper or quality condition started or ended on a camera (black, frozen, covered…)."""
+
+    camera_id: str
+    owner_agency_id: str
+    kind: str
+    active: bool
+    value: float
+    threshold: float
+    at: datetime

@@ -93,7 +93,7 @@ def get_camera(uow: UnitOfWork, who: Principal, camera_id: str,
                *, action: str = "camera.read") -> Camera:
     """One camera, or ``NotFound`` when it does not exist or is another agency's private one."""
     with uow:
-        camera = _visible_or_refuse(uow, who, camera_id, action)
+        camera = visible_or_refuse(uow, who, camera_id, action)
         record(uow, who, action, object_type=OBJECT, object_id=camera.id,
                object_agency_id=camera.owner_agency_id)
         uow.commit()
@@ -104,7 +104,7 @@ def authorize_live_view(uow: UnitOfWork, who: Principal, camera_id: str) -> Came
     """Grant one look at live footage (a snapshot) and record it; the caller then fetches it."""
     action = "footage.live"
     with uow:
-        camera = _visible_or_refuse(uow, who, camera_id, action)
+        camera = visible_or_refuse(uow, who, camera_id, action)
         require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type=OBJECT,
                 object_id=camera.id, object_agency_id=camera.owner_agency_id)
         if camera.is_retired:
@@ -191,8 +191,8 @@ def update_camera(cmd: commands.UpdateCamera, uow: UnitOfWork, clock: Clock) -> 
     """Change editable fields of an own camera; every rule is checked on the result."""
     who, action = cmd.by, "camera.update"
     with uow:
-        camera = _visible_or_refuse(uow, who, cmd.camera_id, action)
-        _changeable_or_refuse(uow, who, camera, action)
+        camera = visible_or_refuse(uow, who, cmd.camera_id, action)
+        changeable_or_refuse(uow, who, camera, action)
         unknown = sorted(set(cmd.changes) - set(EDITABLE_FIELDS))
         if unknown:
             refuse(uow, who, action, InvalidInput(f"fields not editable: {', '.join(unknown)}"),
@@ -224,8 +224,8 @@ def retire_camera(cmd: commands.RetireCamera, uow: UnitOfWork, clock: Clock) -> 
     """Take a camera out of service for good; it stays in the registry for the record."""
     who, action = cmd.by, "camera.retire"
     with uow:
-        camera = _visible_or_refuse(uow, who, cmd.camera_id, action)
-        _changeable_or_refuse(uow, who, camera, action)
+        camera = visible_or_refuse(uow, who, cmd.camera_id, action)
+        changeable_or_refuse(uow, who, camera, action)
         if camera.is_retired:
             refuse(uow, who, action, Conflict(f"camera {camera.id!r} is already retired"),
                    object_type=OBJECT, object_id=camera.id,
@@ -416,7 +416,7 @@ def _check_optic(name: str, value: Any) -> float:
     return OPTICS_VALIDATORS[name](_coerce({name: value})[name])
 
 
-def _visible_or_refuse(uow: UnitOfWork, who: Principal, camera_id: str, action: str) -> Camera:
+def visible_or_refuse(uow: UnitOfWork, who: Principal, camera_id: str, action: str) -> Camera:
     camera = uow.cameras.get(camera_id)
     if camera is None:
         refuse(uow, who, action, NotFound(f"no camera {camera_id!r}"), object_type=OBJECT,
@@ -428,7 +428,7 @@ def _visible_or_refuse(uow: UnitOfWork, who: Principal, camera_id: str, action: 
     return camera
 
 
-def _changeable_or_refuse(uow: UnitOfWork, who: Principal, camera: Camera, action: str) -> None:
+def changeable_or_refuse(uow: UnitOfWork, who: Principal, camera: Camera, action: str) -> None:
     if not camera.changeable_by(who):
         why = ("only the owner agency changes a camera"
                if who.agency_id != camera.owner_agency_id

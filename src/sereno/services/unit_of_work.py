@@ -15,6 +15,8 @@ from sereno.adapters.db.repositories import (
     CameraRepository,
     CentreRepository,
     CredentialRepository,
+    DetectionRepository,
+    RuleRepository,
     UserRepository,
 )
 from sereno.domain.events import Event
@@ -29,6 +31,8 @@ class UnitOfWork(abc.ABC):
     users: UserRepository
     credentials: CredentialRepository
     audit: AuditRepository
+    rules: RuleRepository
+    detections: DetectionRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -74,6 +78,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.users = UserRepository(self.session)
         self.credentials = CredentialRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.rules = RuleRepository(self.session)
+        self.detections = DetectionRepository(self.session)
         return super().__enter__()
 
     def __exit__(

@@ -9,6 +9,7 @@ from sereno.adapters.db import tables
 from sereno.domain.agencies import Agency, AgencyKind, MonitoringCentre
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.cameras import Camera, CameraStatus, Classification
+from sereno.domain.rules import CameraRule, Direction, RuleKind
 from sereno.domain.users import ApiToken, User, WebSession
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -37,4 +38,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(ApiToken, tables.api_tokens)
     mapper_registry.map_imperatively(WebSession, tables.web_sessions)
     mapper_registry.map_imperatively(AuditRecord, tables.audit_records)
+    tables.camera_rules.c.kind.type = _enum_column(RuleKind, 16)
+    tables.camera_rules.c.direction.type = _enum_column(Direction, 16)
+    mapper_registry.map_imperatively(CameraRule, tables.camera_rules)
     _mapped = True

@@ -16,7 +16,9 @@ from sereno.adapters.db.tables import (
     agencies,
     api_tokens,
     audit_records,
+    camera_rules,
     cameras,
+    detection_events,
     monitoring_centres,
     users,
     web_sessions,
@@ -24,6 +26,8 @@ from sereno.adapters.db.tables import (
 from sereno.domain.agencies import Agency, MonitoringCentre
 from sereno.domain.audit import AuditRecord
 from sereno.domain.cameras import Camera, CameraStatus, Classification
+from sereno.domain.events import DetectionEvent
+from sereno.domain.rules import CameraRule
 from sereno.domain.users import ApiToken, User, WebSession
 
 
@@ -158,3 +162,51 @@ class AuditRepository:
         if action is not None:
             query = query.where(c.action == action)
         return self.session.scalars(query.order_by(c.id.desc()).limit(limit)).all()
+
+
+class RuleRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, rule_id: str) -> CameraRule | None:
+        return self.session.get(CameraRule, rule_id)
+
+    def add(self, rule: CameraRule) -> None:
+        self.session.add(rule)
+
+    def delete(self, rule: CameraRule) -> None:
+        self.session.delete(rule)
+
+    def for_camera(self, camera_id: str) -> Sequence[CameraRule]:
+        query = (select(CameraRule).where(camera_rules.c.camera_id == camera_id)
+                 .order_by(camera_rules.c.name, camera_rules.c.id))
+        return self.session.scalars(query).all()
+
+
+class DetectionRepository:
+    """Detection events as rows (append-only, like the audit log)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: DetectionEvent) -> None:
+        self.session.execute(detection_events.insert().values(
+            id=event.event_id, camera_id=event.camera_id, owner_agency_id=event.owner_agency_id,
+            rule_id=event.rule_id, rule_kind=event.rule_kind, classes=list(event.classes),
+            track_ids=list(event.track_ids), confidence=event.confidence, box=list(event.box),
+            snapshot_key=event.snapshot_key, at=event.at, detail={}))
+
+    def recent(self, camera_ids: Sequence[str], *, since: datetime | None = None,
+               limit: int = 100) -> list[DetectionEvent]:
+        """Newest first, for the given cameras only."""
+        c = detection_events.c
+        query = select(detection_events).where(c.camera_id.in_(list(camera_ids)))
+        if since is not None:
+            query = query.where(c.at >= since)
+        rows = self.session.execute(query.order_by(c.at.desc()).limit(limit)).all()
+        return [DetectionEvent(
+            event_id=r.id, camera_id=r.camera_id, owner_agency_id=r.owner_agency_id,
+            rule_id=r.rule_id, rule_kind=r.rule_kind, classes=tuple(r.classes),
+            track_ids=tuple(r.track_ids), confidence=r.confidence,
+            box=(r.box[0], r.box[1], r.box[2], r.box[3]), snapshot_key=r.snapshot_key,
+            at=r.at) for r in rows]

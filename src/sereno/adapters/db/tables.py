@@ -24,6 +24,8 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
+from sereno.domain.rules import Schedule, parse_schedule, schedule_to_dict
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -153,6 +155,52 @@ audit_records = Table(
     Column("reason", String(500), nullable=True),
     Column("detail", JSON, nullable=False),
 )
+class ScheduleJson(TypeDecorator[Schedule]):
+    """A rule's schedule stored as JSON, read back as the domain's ``Schedule``."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Schedule | None, dialect: Dialect) -> Any:
+        return None if value is None else schedule_to_dict(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Schedule | None:
+        return None if value is None else parse_schedule(value)
+
+
+camera_rules = Table(
+    "camera_rules", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("camera_id", String(64), ForeignKey("cameras.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("points", JSON, nullable=False),
+    Column("classes", JSON, nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("dwell_s", Float, nullable=False),
+    Column("min_count", Integer, nullable=False),
+    Column("cooldown_s", Float, nullable=False),
+    Column("schedule", ScheduleJson, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+)
+
+detection_events = Table(
+    "detection_events", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("camera_id", String(64), ForeignKey("cameras.id"), nullable=False),
+    Column("owner_agency_id", String(64), nullable=False),
+    Column("rule_id", String(36), nullable=True),
+    Column("rule_kind", String(16), nullable=False),
+    Column("classes", JSON, nullable=False),
+    Column("track_ids", JSON, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("box", JSON, nullable=False),
+    Column("snapshot_key", String(300), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+Index("ix_detection_events_camera_at", detection_events.c.camera_id, detection_events.c.at)
+
 Index("ix_audit_records_actor_agency_id", audit_records.c.actor_agency_id)
 Index("ix_audit_records_object_agency_id", audit_records.c.object_agency_id)
 Index("ix_audit_records_object", audit_records.c.object_type, audit_records.c.object_id)

@@ -17,7 +17,7 @@ from sereno.bootstrap import Platform
 from sereno.entrypoints.api import errors
 from sereno.entrypoints.api.context import API_PREFIX
 from sereno.entrypoints.api.limits import BodySizeLimit, SecurityHeaders
-from sereno.entrypoints.api.routes import auth, cameras, directory, users
+from sereno.entrypoints.api.routes import auth, cameras, directory, users, video
 from sereno.entrypoints.web import console
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -37,7 +37,8 @@ def create_app(platform: Platform) -> FastAPI:
     errors.install(app)
 
     api = APIRouter(prefix=API_PREFIX)
-    for router in (auth.router, cameras.router, users.router, directory.router):
+    app.state.video_health = None  # set by `sereno serve` when the video workers run
+    for router in (auth.router, cameras.router, users.router, directory.router, video.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(console.router)

@@ -1,0 +1,179 @@
+"""Video use-cases: camera rules, detection events, stream health reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sereno.domain import commands, events
+from sereno.domain.access import Permission, Principal
+from sereno.domain.cameras import Camera
+from sereno.domain.errors import InvalidInput, NotFound
+from sereno.domain.rules import CameraRule, Direction, RuleKind, parse_schedule, validate_rule
+from sereno.services.audit import Clock, record, refuse, require
+from sereno.services.cameras import changeable_or_refuse, visible_or_refuse
+from sereno.services.unit_of_work import UnitOfWork
+
+RULE_FIELDS = ("name", "kind", "points", "classes", "direction", "dwell_s", "min_count",
+               "cooldown_s", "schedule", "enabled")
+
+
+class MediaWriter(Protocol):
+    def put(self, key: str, data: bytes) -> object: ...
+
+
+def _own_camera(uow: UnitOfWork, who: Principal, camera_id: str, action: str) -> Camera:
+    """Rules are the owner agency's operational set-up: partners do not see them."""
+    camera = visible_or_refuse(uow, who, camera_id, action)
+    if camera.owner_agency_id != who.agency_id:
+        refuse(uow, who, action, NotFound(f"no camera {camera_id!r}"), object_type="camera",
+               object_id=camera_id, object_agency_id=camera.owner_agency_id,
+               internal_reason="rules of another agency's camera")
+    return camera
+
+
+def _apply(rule: CameraRule, values: dict[str, Any]) -> None:
+    unknown = sorted(set(values) - set(RULE_FIELDS))
+    if unknown:
+        raise InvalidInput(f"unknown rule field(s): {', '.join(unknown)}")
+    for name, value in values.items():
+        if name == "kind":
+            value = RuleKind(value)
+        elif name == "direction":
+            value = Direction(value)
+        elif name == "schedule":
+            value = parse_schedule(value)
+        setattr(rule, name, value)
+    validate_rule(rule)
+
+
+def list_rules(uow: UnitOfWork, who: Principal, camera_id: str) -> list[CameraRule]:
+    """The rules of one of the caller's agency's cameras."""
+    action = "rule.list"
+    with uow:
+        camera = _own_camera(uow, who, camera_id, action)
+        rules = list(uow.rules.for_camera(camera.id))
+        record(uow, who, action, object_type="camera", object_id=camera.id,
+               object_agency_id=camera.owner_agency_id, detail={"count": len(rules)})
+        uow.commit()
+        return rules
+
+
+def create_rule(cmd: commands.CreateRule, uow: UnitOfWork, clock: Clock) -> CameraRule:
+    """Add a rule to an own camera (supervisors, admins)."""
+    who, action = cmd.by, "rule.create"
+    with uow:
+        camera = _own_camera(uow, who, cmd.camera_id, action)
+        changeable_or_refuse(uow, who, camera, action)
+        rule = CameraRule(id=str(uuid.uuid4()), camera_id=camera.id, name="",
+                          kind=RuleKind.ZONE, points=[])
+        try:
+            if "kind" not in cmd.fields or "points" not in cmd.fields:
+                raise InvalidInput("a rule needs at least kind and points")
+            _apply(rule, {**cmd.fields,
+                          "name": cmd.fields.get("name") or str(cmd.fields["kind"])})
+        except (InvalidInput, ValueError) as error:
+            problem = error if isinstance(error, InvalidInput) else InvalidInput(str(error))
+            refuse(uow, who, action, problem, object_type="camera", object_id=camera.id,
+                   object_agency_id=camera.owner_agency_id)
+        uow.rules.add(rule)
+        record(uow, who, action, object_type="rule", object_id=rule.id,
+               object_agency_id=camera.owner_agency_id,
+               detail={"camera_id": camera.id, "kind": rule.kind.value}, now=clock())
+        uow.commit()
+        return rule
+
+
+def update_rule(cmd: commands.UpdateRule, uow: UnitOfWork, clock: Clock) -> CameraRule:
+    """Change a rule of an own camera."""
+    who, action = cmd.by, "rule.update"
+    with uow:
+        camera = _own_camera(uow, who, cmd.camera_id, action)
+        changeable_or_refuse(uow, who, camera, action)
+        rule = uow.rules.get(cmd.rule_id)
+        if rule is None or rule.camera_id != camera.id:
+            refuse(uow, who, action, NotFound(f"no rule {cmd.rule_id!r} on {camera.id}"),
+                   object_type="rule", object_id=cmd.rule_id,
+                   object_agency_id=camera.owner_agency_id)
+        try:
+            _apply(rule, cmd.changes)
+        except (InvalidInput, ValueError) as error:
+            problem = error if isinstance(error, InvalidInput) else InvalidInput(str(error))
+            refuse(uow, who, action, problem, object_type="rule", object_id=rule.id,
+                   object_agency_id=camera.owner_agency_id)
+        record(uow, who, action, object_type="rule", object_id=rule.id,
+               object_agency_id=camera.owner_agency_id,
+               detail={"changed": sorted(cmd.changes)}, now=clock())
+        uow.commit()
+        return rule
+
+
+def delete_rule(cmd: commands.DeleteRule, uow: UnitOfWork, clock: Clock) -> None:
+    """Remove a rule of an own camera."""
+    who, action = cmd.by, "rule.delete"
+    with uow:
+        camera = _own_camera(uow, who, cmd.camera_id, action)
+        changeable_or_refuse(uow, who, camera, action)
+        rule = uow.rules.get(cmd.rule_id)
+        if rule is None or rule.camera_id != camera.id:
+            refuse(uow, who, action, NotFound(f"no rule {cmd.rule_id!r} on {camera.id}"),
+                   object_type="rule", object_id=cmd.rule_id,
+                   object_agency_id=camera.owner_agency_id)
+        uow.rules.delete(rule)
+        record(uow, who, action, object_type="rule", object_id=rule.id,
+               object_agency_id=camera.owner_agency_id, now=clock())
+        uow.commit()
+
+
+def record_detection(cmd: commands.RecordDetection, uow: UnitOfWork,
+                     media: MediaWriter) -> events.DetectionEvent | None:
+    """Store a worker's rule match (and its snapshot) and publish it as a ``DetectionEvent``."""
+    with uow:
+        camera = uow.cameras.get(cmd.camera_id)
+        if camera is None:
+            return None
+        event_id = str(uuid.uuid4())
+        at = datetime.fromtimestamp(cmd.at, UTC)
+        snapshot_key = None
+        if cmd.snapshot_jpeg:
+            snapshot_key = f"snapshots/{camera.id}/{at:%Y/%m/%d}/{event_id}.jpg"
+            media.put(snapshot_key, cmd.snapshot_jpeg)
+        event = events.DetectionEvent(
+            event_id=event_id, camera_id=camera.id, owner_agency_id=camera.owner_agency_id,
+            rule_id=cmd.rule_id, rule_kind=cmd.rule_kind, classes=cmd.classes,
+            track_ids=cmd.track_ids, confidence=cmd.confidence, box=cmd.box,
+            snapshot_key=snapshot_key, at=at)
+        uow.detections.add(event)
+        uow.emit(event)
+        uow.commit()
+        return event
+
+
+def list_detections(uow: UnitOfWork, who: Principal, *, camera_id: str | None = None,
+                    since: datetime | None = None, limit: int = 100
+                    ) -> list[events.DetectionEvent]:
+    """Recent detection events on cameras the caller may see."""
+    action = "detection.list"
+    with uow:
+        require(uow, who, who.can(Permission.CAMERA_READ), action, object_type="detection")
+        visible = [c.id for c in uow.cameras.visible_to_agency(who.agency_id)]
+        if camera_id is not None:
+            camera = visible_or_refuse(uow, who, camera_id, action)
+            visible = [camera.id]
+        found = uow.detections.recent(visible, since=since, limit=min(max(limit, 1), 500))
+        record(uow, who, action, object_type="detection", object_id=camera_id,
+               detail={"count": len(found)})
+        uow.commit()
+        return found
+
+
+def read_camera_health(uow: UnitOfWork, who: Principal, camera_id: str) -> Camera:
+    """Authorise (and audit) reading a camera's stream health; the caller reads the registry."""
+    action = "camera.health.read"
+    with uow:
+        camera = visible_or_refuse(uow, who, camera_id, action)
+        record(uow, who, action, object_type="camera", object_id=camera.id,
+               object_agency_id=camera.owner_agency_id)
+        uow.commit()
+        return camera

@@ -1,0 +1,80 @@
+"""Rules, detections and stream health through the API."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sereno.bootstrap import Platform
+from sereno.domain import commands, events
+from tests.conftest import bearer
+
+
+def test_rule_lifecycle(client: TestClient) -> None:
+    headers = bearer(client, "supervisor.segura")
+    created = client.post("/api/v1/cameras/SEG-002/rules", headers=headers, json={
+        "name": "Noche en la plaza", "kind": "zone", "classes": ["person", "vehicle"],
+        "points": [[0.2, 0.2], [0.8, 0.2], [0.8, 0.8], [0.2, 0.8], [0.2, 0.2]],
+        "schedule": {"windows": [{"days": [4, 5], "start": "22:00", "end": "05:00"}]}})
+    assert created.status_code == 201, created.text
+    rule = created.json()
+    assert len(rule["points"]) == 4  # the closing point is dropped
+    assert rule["schedule"]["windows"][0] == {"days": [4, 5], "start": "22:00", "end": "05:00"}
+    listed = client.get("/api/v1/cameras/SEG-002/rules", headers=headers).json()
+    assert rule["id"] in {r["id"] for r in listed}
+    patched = client.patch(f"/api/v1/cameras/SEG-002/rules/{rule['id']}", headers=headers,
+                           json={"enabled": False, "cooldown_s": 5})
+    assert patched.status_code == 200 and patched.json()["enabled"] is False
+    assert client.delete(f"/api/v1/cameras/SEG-002/rules/{rule['id']}",
+                         headers=headers).status_code == 204
+    assert client.delete(f"/api/v1/cameras/SEG-002/rules/{rule['id']}",
+                         headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    ({"kind": "zone", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}, "intersects itself"),
+    ({"kind": "zone", "points": [[0, 0], [1.5, 0], [0, 1]]}, "inside the frame"),
+    ({"kind": "line", "points": [[0.5, 0.5], [0.5, 0.5]]}, "two distinct points"),
+    ({"kind": "crowd", "points": [[0, 0], [1, 0], [1, 1]], "min_count": 0}, "min_count"),
+    ({"kind": "zone", "points": [[0, 0], [1, 0], [1, 1]],
+      "schedule": {"windows": [{"days": [8], "start": "22:00", "end": "05:00"}]}}, "days"),
+    ({"kind": "spiral", "points": [[0, 0], [1, 0], [1, 1]]}, "kind"),
+])
+def test_bad_rules_get_clear_errors(client: TestClient, body: dict[str, object],
+                                    needle: str) -> None:
+    headers = bearer(client, "supervisor.segura")
+    before = client.get("/api/v1/cameras/SEG-002/rules", headers=headers).json()
+    response = client.post("/api/v1/cameras/SEG-002/rules", headers=headers, json=body)
+    assert response.status_code == 422
+    assert needle in str(response.json()["error"])
+    assert client.get("/api/v1/cameras/SEG-002/rules", headers=headers).json() == before
+
+
+def test_operators_read_rules_but_do_not_change_them(client: TestClient) -> None:
+    operator = bearer(client, "operator.segura")
+    assert client.get("/api/v1/cameras/SEG-001/rules", headers=operator).status_code == 200
+    response = client.post("/api/v1/cameras/SEG-001/rules", headers=operator,
+                           json={"kind": "zone", "points": [[0, 0], [1, 0], [1, 1]]})
+    assert response.status_code == 403
+
+
+def test_detections_are_stored_published_and_listed(client: TestClient,
+                                                    platform: Platform) -> None:
+    with platform.event_stream.subscribe() as seen:
+        event = platform.bus.handle(commands.RecordDetection(
+            "SEG-001", None, "line", ("person",), (7, 9), 0.87, (0.1, 0.2, 0.3, 0.9),
+            1_800_000_000.0, snapshot_jpeg=b"\xff\xd8fake-but-stored\xff\xd9"))
+        published = [e for e in seen if isinstance(e, events.DetectionEvent)]
+    assert published == [event]
+    assert platform.media.get(event.snapshot_key) == b"\xff\xd8fake-but-stored\xff\xd9"
+    police = bearer(client, "operator.policia")  # SEG-001 is shared: partners see its events
+    listed = client.get("/api/v1/detections?camera_id=SEG-001", headers=police).json()
+    assert listed[0]["id"] == event.event_id and listed[0]["track_ids"] == [7, 9]
+    assert listed[0]["at"].startswith("2027-01-15T08:00:00")
+
+
+def test_health_without_workers_says_so(client: TestClient) -> None:
+    response = client.get("/api/v1/cameras/SEG-001/health",
+                          headers=bearer(client, "operator.segura"))
+    assert response.status_code == 200
+    assert response.json() == {"camera_id": "SEG-001", "status": "online", "stream": None}
