@@ -43,8 +43,10 @@ class MotionSettings:
     walker who stops melts into the background after roughly 3 / rate frames)."""
     dilate_iterations: int = 2
     """3x3 dilations joining the pieces of one moving object into one blob."""
-    min_area: float = 0.0005
-    """Smallest box reported, as a fraction of the frame area (noise, leaves, rain)."""
+    min_area: float = 0.001
+    """Smallest box reported, as a fraction of the frame area (noise, leaves, rain); about
+    15x15 px at 640x360. Boxes are measured after dilation, so they are a little larger than
+    the object."""
     calibration_fraction: float = 0.4
     """Fraction of (unmasked) pixels changing at once above which the change is global (lights,
     exposure) and the detector calibrates instead of reporting motion."""

@@ -298,12 +298,13 @@ class QualityMonitor:
                                         else base + weight * (sharpness - base))
         if not learning and (self._reference_edges is None or now - self._reference_at >= 5.0):
             # Redrawing the reference edges every few seconds is plenty for a slow average.
-            self._reference_edges = np.asarray(cv2.dilate(_edges(self._reference), self._kernel),
+            reference = np.asarray(cv2.convertScaleAbs(self._reference), np.uint8)
+            self._reference_edges = np.asarray(cv2.dilate(_edges(reference), self._kernel),
                                                np.uint8)
             self._reference_at = now
 
     def _edge_overlap(self, small: Luma) -> float:
-        edges = _edges(small.astype(np.float32))
+        edges = _edges(small)
         total = cv2.countNonZero(edges)
         if total == 0:
             return 0.0
@@ -322,11 +323,13 @@ class QualityMonitor:
                              value, s.scene_clear_above, now, now, wall_time)]
 
 
-def _edges(image: npt.NDArray[np.float32]) -> Luma:
+def _edges(image: Luma) -> Luma:
     """The strongest 10 % of gradients (a relative threshold, so lighting does not matter)."""
     smooth = cv2.GaussianBlur(image, (3, 3), 0)
-    magnitude = cv2.magnitude(cv2.Sobel(smooth, cv2.CV_32F, 1, 0),
-                              cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
-    flat = magnitude.reshape(-1)
-    cut = float(np.partition(flat, int(flat.size * 0.9))[int(flat.size * 0.9)])
-    return np.where(magnitude > max(cut, 1.0), np.uint8(255), np.uint8(0)).astype(np.uint8)
+    magnitude = cv2.addWeighted(  # |gx|/2 + |gy|/2: the L1 gradient, saturating in uint8
+        cv2.convertScaleAbs(cv2.Sobel(smooth, cv2.CV_16S, 1, 0)), 0.5,
+        cv2.convertScaleAbs(cv2.Sobel(smooth, cv2.CV_16S, 0, 1)), 0.5, 0)
+    histogram = cv2.calcHist([magnitude], [0], None, [256], [0, 256]).ravel()
+    cut = int(np.searchsorted(np.cumsum(histogram), 0.9 * magnitude.size))
+    _, edges = cv2.threshold(magnitude, max(cut, 1), 255, cv2.THRESH_BINARY)
+    return np.asarray(edges, np.uint8)
