@@ -95,7 +95,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         for event_type in (events.CameraRegistered, events.CameraUpdated, events.CameraRetired,
                            events.CamerasImported, events.UserLockedOut,
                            events.CameraStatusChanged, events.DetectionEvent,
-                           events.VideoQualityChanged)
+                           events.VideoQualityChanged, events.CameraRulesChanged)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,

@@ -72,6 +72,15 @@ class WorkerSettings(BaseModel):
                                   "(default: yes on the embedded profile)")
 
 
+class VideoSettings(BaseModel):
+    enabled: bool | None = Field(default=None, description="run the ingest and analytics "
+                                 "workers inside `sereno serve` (default: embedded profile)")
+    analytics_fps: float = Field(2.0, gt=0, le=30, description="frames analysed per second")
+    detect_fps: float = Field(1.0, gt=0, le=30, description="detector runs per second at most")
+    cameras_per_process: int = Field(8, ge=1, le=64)
+    rtsp_transport: Literal["tcp", "udp"] = "tcp"
+
+
 class ConsoleSettings(BaseModel):
     default_language: Literal["es", "en"] = "es"
     map_tile_url: str = ""
@@ -97,6 +106,7 @@ class Settings(BaseSettings):
     media: MediaSettings = MediaSettings()
     console: ConsoleSettings = ConsoleSettings()
     workers: WorkerSettings = WorkerSettings()
+    video: VideoSettings = VideoSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -115,6 +125,8 @@ class Settings(BaseSettings):
     def _profile_defaults(self) -> Settings:
         if self.bus.kind is None:
             self.bus.kind = "inprocess" if self.profile is Profile.EMBEDDED else "nats"
+        if self.video.enabled is None:
+            self.video.enabled = self.profile is Profile.EMBEDDED
         if self.workers.stream_health_in_server is None:
             self.workers.stream_health_in_server = self.profile is Profile.EMBEDDED
         if self.media.root is None:

@@ -35,6 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sereno = str(Path(sys.executable).with_name("sereno"))
     env = {**os.environ, "SERENO_DATA_DIR": str(workdir / "var"),
            "SERENO_MEDIA__SNAPSHOT_REFRESH_SECONDS": "1",
+           "SERENO_VIDEO__ENABLED": "false",  # the console test needs no analytics load
            # An unreachable tile server: the map must fall back to its plain background.
            "SERENO_CONSOLE__MAP_TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"}
     subprocess.run([sereno, "demo", "seed"], cwd=workdir, env=env, check=True,

@@ -78,3 +78,8 @@ class VideoQualityChanged(Event):
     value: float
     threshold: float
     at: datetime
+
+
+@dataclass(frozen=True)
+class CameraRulesChanged(Event):
+    camera_id: str

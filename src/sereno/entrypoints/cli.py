@@ -163,7 +163,14 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     bind_host, bind_port = host or settings.http.host, port or settings.http.port
     app_ = create_app(platform)
     stop_health = None
-    if settings.workers.stream_health_in_server:
+    video_node = None
+    if settings.video.enabled:
+        from sereno.video.node import VideoNode
+
+        video_node = VideoNode(platform)
+        video_node.start()
+        app_.state.video_health = video_node.health
+    elif settings.workers.stream_health_in_server:
         from sereno.entrypoints.workers import stream_health
 
         stop_health = stream_health.start_in_thread(
@@ -176,6 +183,8 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     finally:
         if stop_health is not None:
             stop_health.set()
+        if video_node is not None:
+            video_node.stop()
 
 
 @worker_app.command("stream-health")

@@ -34,25 +34,30 @@ class MessageBus:
         self.uow_factory = uow_factory
         self.command_handlers = command_handlers
         self.event_handlers = event_handlers
-        self._pending: list[Event] = []
 
     def handle(self, command: Command) -> Any:
-        """Run ``command`` and every event it causes; returns the command handler's result."""
+        """Run ``command`` and every event it causes; returns the command handler's result.
+
+        Safe to call from several threads at once (API requests, video listeners): each call
+        drains only the events its own command raised.
+        """
         handler = self.command_handlers[type(command)]
         uow = self.uow_factory()
         result = handler(command, uow)  # raises -> rolled back, its events are dropped
-        self._pending.extend(uow.collect_new_events())
-        self._drain()
+        self._drain(list(uow.collect_new_events()))
         return result
 
     def publish(self, event: Event) -> None:
         """Deliver an event raised outside a command (e.g. by a worker)."""
-        self._pending.append(event)
-        self._drain()
+        self._drain([event])
 
-    def _drain(self) -> None:
-        while self._pending:
-            event = self._pending.pop(0)
+    def subscribe(self, event_type: type[Event], handler: EventHandler) -> None:
+        """Add a handler for ``event_type`` (entry points that own long-lived parts use this)."""
+        self.event_handlers.setdefault(event_type, []).append(handler)
+
+    def _drain(self, pending: list[Event]) -> None:
+        while pending:
+            event = pending.pop(0)
             for handler in self.event_handlers.get(type(event), []):
                 try:
                     handler(event)

@@ -10,10 +10,18 @@ from sereno.domain import commands, events
 from sereno.domain.access import Permission, Principal
 from sereno.domain.cameras import Camera
 from sereno.domain.errors import InvalidInput, NotFound
-from sereno.domain.rules import CameraRule, Direction, RuleKind, parse_schedule, validate_rule
+from sereno.domain.rules import (
+    CameraRule,
+    Direction,
+    RuleKind,
+    parse_schedule,
+    schedule_to_dict,
+    validate_rule,
+)
 from sereno.services.audit import Clock, record, refuse, require
 from sereno.services.cameras import changeable_or_refuse, visible_or_refuse
 from sereno.services.unit_of_work import UnitOfWork
+from sereno.video.messages import CameraSpec
 
 RULE_FIELDS = ("name", "kind", "points", "classes", "direction", "dwell_s", "min_count",
                "cooldown_s", "schedule", "enabled")
@@ -81,6 +89,7 @@ def create_rule(cmd: commands.CreateRule, uow: UnitOfWork, clock: Clock) -> Came
         record(uow, who, action, object_type="rule", object_id=rule.id,
                object_agency_id=camera.owner_agency_id,
                detail={"camera_id": camera.id, "kind": rule.kind.value}, now=clock())
+        uow.emit(events.CameraRulesChanged(camera.id))
         uow.commit()
         return rule
 
@@ -105,6 +114,7 @@ def update_rule(cmd: commands.UpdateRule, uow: UnitOfWork, clock: Clock) -> Came
         record(uow, who, action, object_type="rule", object_id=rule.id,
                object_agency_id=camera.owner_agency_id,
                detail={"changed": sorted(cmd.changes)}, now=clock())
+        uow.emit(events.CameraRulesChanged(camera.id))
         uow.commit()
         return rule
 
@@ -123,6 +133,7 @@ def delete_rule(cmd: commands.DeleteRule, uow: UnitOfWork, clock: Clock) -> None
         uow.rules.delete(rule)
         record(uow, who, action, object_type="rule", object_id=rule.id,
                object_agency_id=camera.owner_agency_id, now=clock())
+        uow.emit(events.CameraRulesChanged(camera.id))
         uow.commit()
 
 
@@ -177,3 +188,23 @@ def read_camera_health(uow: UnitOfWork, who: Principal, camera_id: str) -> Camer
                object_agency_id=camera.owner_agency_id)
         uow.commit()
         return camera
+
+
+def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
+                 transport: str) -> list[CameraSpec]:
+    """What the video workers need for every active camera (Sereno's own view, no caller)."""
+    with uow:
+        specs = []
+        for camera in uow.cameras.all_active():
+            rules = tuple(
+                {"id": r.id, "camera_id": r.camera_id, "name": r.name, "kind": r.kind.value,
+                 "points": r.points, "classes": list(r.classes),
+                 "direction": r.direction.value, "dwell_s": r.dwell_s,
+                 "min_count": r.min_count, "cooldown_s": r.cooldown_s,
+                 "schedule": schedule_to_dict(r.schedule), "enabled": r.enabled}
+                for r in uow.rules.for_camera(camera.id))
+            masks = tuple(tuple((float(x), float(y)) for x, y in m)
+                          for m in camera.privacy_masks)
+            specs.append(CameraSpec(camera.id, camera.analytics_stream_url, transport,
+                                    analytics_fps, masks, None, rules, detect_fps))
+        return specs

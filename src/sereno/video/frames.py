@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +26,15 @@ class Frame:
     wall_time: float
     pts_s: float | None
     luma: Luma
-    bgr: Bgr | None = None
+    source: Any = field(default=None, repr=False, compare=False)
+    """The decoder's frame (``av.VideoFrame``), kept so colour is converted only if needed."""
+
+    def bgr(self) -> Bgr:
+        """The frame in colour, converted on demand (only detection and snapshots need it)."""
+        if self.source is None:
+            return np.repeat(self.luma[:, :, None], 3, axis=2)
+        image: Bgr = self.source.to_ndarray(format="bgr24")
+        return image
 
     @property
     def size(self) -> tuple[int, int]:

@@ -17,6 +17,7 @@ class CameraSpec:
     privacy_masks: tuple[tuple[tuple[float, float], ...], ...] = ()
     detector: dict[str, Any] | None = None
     rules: tuple[dict[str, Any], ...] = ()
+    detect_fps: float = 1.0
 
 
 @dataclass(frozen=True)

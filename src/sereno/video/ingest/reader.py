@@ -107,7 +107,7 @@ class StreamReader:
         sequence = 0
         last_emitted = -1e9
         loop_offset = 0.0
-        started = time.monotonic()
+        started, wall_started = time.monotonic(), time.time()
         while not self._closed:
             try:
                 for packet in container.demux(stream):
@@ -123,22 +123,33 @@ class StreamReader:
                         continue
                     for frame in decoded:
                         pts_s = float(frame.time) if frame.time is not None else None
-                        if is_file and self.options.realtime_files and pts_s is not None:
-                            due = started + loop_offset + pts_s
-                            delay = due - time.monotonic()
-                            if delay > 0:
-                                time.sleep(delay)
-                        now = time.monotonic()
-                        if now - last_emitted < min_interval:
+                        stream_time = None if pts_s is None else pts_s + loop_offset
+                        if is_file and stream_time is not None:
+                            if self.options.realtime_files:
+                                delay = started + stream_time - time.monotonic()
+                                if delay > 0:
+                                    time.sleep(delay)
+                                now = time.monotonic()
+                            else:
+                                # As fast as possible, but on the clip's own clock, so that
+                                # rates, durations and cooldowns downstream mean what they say.
+                                now = started + stream_time
+                        else:
+                            now = time.monotonic()
+                        # Decimate on the stream's clock: 5 fps means 5 per second of video.
+                        moment = stream_time if stream_time is not None else now
+                        if moment - last_emitted < min_interval * 0.95:
                             continue
-                        last_emitted = now
+                        last_emitted = moment
                         luma = luma_view(frame)
                         self.health.width, self.health.height = frame.width, frame.height
                         self.health.online = True
                         self.health.frame_received(now)
                         sequence += 1
-                        yield Frame(self.camera_id, sequence, now, time.time(),
-                                    (pts_s or 0.0) + loop_offset, luma)
+                        wall = (wall_started + (now - started) if is_file
+                                and not self.options.realtime_files else time.time())
+                        yield Frame(self.camera_id, sequence, now, wall, stream_time, luma,
+                                    source=frame)
             except av.FFmpegError as error:
                 raise StreamError(f"stream broke: {error}") from error
             if not (is_file and self.options.loop_files):
