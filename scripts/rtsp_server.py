@@ -58,6 +58,9 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstPbutils, GstRtsp, GstRtspServer  # noqa: E402
 
 STALL_NS = 1_000_000_000  # queued video beyond which a media is stalled
+# No config-interval on the payloader: the producer's h264parse already puts SPS/PPS before
+# every key frame, and inserting them again between the slices of a multi-slice key frame makes
+# FFmpeg split it into two pictures.
 MEDIA_LAUNCH = ("( appsrc name=src is-live=true format=time do-timestamp=false "
                 "max-bytes=4000000 ! rtph264pay name=pay0 pt=96 )")
 
