@@ -221,6 +221,29 @@ def camera_health(client: TestClient, headers: dict[str, str], _: str) -> None:
     _denied(client.get(f"/api/v1/cameras/{PRIVATE_CAMERA}/health", headers=headers), 404)
 
 
+def live_mjpeg(client: TestClient, headers: dict[str, str], _: str) -> None:
+    _denied(client.get(f"/api/v1/cameras/{PRIVATE_CAMERA}/live.mjpeg", headers=headers), 404)
+
+
+def detection_snapshot(client: TestClient, headers: dict[str, str], _: str) -> None:
+    from sereno.domain import commands
+
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    event = platform.bus.handle(commands.RecordDetection(
+        PRIVATE_CAMERA, None, "zone", ("person",), (1,), 0.9, (0.1, 0.1, 0.2, 0.3), 1.8e9,
+        snapshot_jpeg=b"\xff\xd8private\xff\xd9"))
+    _denied(client.get(f"/api/v1/detections/{event.event_id}/snapshot.jpg", headers=headers),
+            404)
+
+
+def live_events(client: TestClient, headers: dict[str, str], _: str) -> None:
+    from tests.api.streams import read_events
+
+    received = read_events(client, headers, [PRIVATE_CAMERA, SHARED_CAMERA])
+    cameras_seen = {e["camera_id"] for e in received}
+    assert SHARED_CAMERA in cameras_seen and PRIVATE_CAMERA not in cameras_seen
+
+
 def _page(path: str) -> Check:
     def check(client: TestClient, headers: dict[str, str], _: str) -> None:
         response = client.get(path, headers={"Accept": "text/html"})
@@ -268,6 +291,9 @@ CASES: dict[tuple[str, str], Check] = {
     ("DELETE", "/api/v1/cameras/{camera_id}/rules/{rule_id}"): delete_rule,
     ("GET", "/api/v1/detections"): list_detections,
     ("GET", "/api/v1/cameras/{camera_id}/health"): camera_health,
+    ("GET", "/api/v1/cameras/{camera_id}/live.mjpeg"): live_mjpeg,
+    ("GET", "/api/v1/detections/{event_id}/snapshot.jpg"): detection_snapshot,
+    ("GET", "/api/v1/events"): live_events,
     ("GET", "/map"): _page("/map"),
     ("GET", "/cameras"): _page("/cameras?agency=segura-ep"),
     ("GET", "/cameras/{camera_id}"): _page(f"/cameras/{PRIVATE_CAMERA}"),

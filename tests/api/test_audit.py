@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from sereno.adapters.db.tables import cameras
 from sereno.bootstrap import Platform
+from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
 from tests.api.routes_catalogue import PUBLIC, all_routes
+from tests.api.streams import first_mjpeg_part, read_events
 from tests.api.test_agency_scoping import CASES, _console_login
 from tests.conftest import audit_rows, bearer
 
@@ -33,6 +35,21 @@ def _user_id(platform: Platform, username: str) -> str:
 
     with platform.engine.connect() as connection:
         return str(connection.scalar(select(users.c.id).where(users.c.username == username)))
+
+
+class _Done:
+    """The outcome of a streamed call, shaped like a response for the checks below."""
+
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.text = ""
+
+
+def _detection_id(platform: Platform) -> str:
+    event = platform.bus.handle(commands.RecordDetection(
+        "SEG-001", None, "line", ("person",), (1,), 0.9, (0.1, 0.1, 0.2, 0.3), 1.8e9,
+        snapshot_jpeg=b"\xff\xd8picture\xff\xd9"))
+    return str(event.event_id)
 
 
 def _rule_id(platform: Platform) -> str:
@@ -128,6 +145,16 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     ("GET", "/api/v1/cameras/{camera_id}/health"): (
         "operator.segura", lambda c, h, p: c.get("/api/v1/cameras/SEG-001/health", headers=h),
         "camera.health.read"),
+    ("GET", "/api/v1/cameras/{camera_id}/live.mjpeg"): (
+        "operator.segura", lambda c, h, p: _Done(first_mjpeg_part(
+            c, "/api/v1/cameras/SEG-001/live.mjpeg", h)[0]), "footage.live"),
+    ("GET", "/api/v1/detections/{event_id}/snapshot.jpg"): (
+        "operator.segura",
+        lambda c, h, p: c.get(f"/api/v1/detections/{_detection_id(p)}/snapshot.jpg",
+                              headers=h), "footage.snapshot"),
+    ("GET", "/api/v1/events"): (
+        "operator.segura", lambda c, h, p: _Done(200 if read_events(c, h, ["SEG-001"]) else 0),
+        "events.stream"),
     ("GET", "/map"): ("operator.segura", lambda c, h, p: c.get("/map"), "page.map"),
     ("GET", "/cameras"): ("operator.segura", lambda c, h, p: c.get("/cameras"), "page.cameras"),
     ("GET", "/cameras/{camera_id}"): ("operator.segura", lambda c, h, p: c.get("/cameras/SEG-001"),

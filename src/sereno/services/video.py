@@ -208,3 +208,35 @@ def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
             specs.append(CameraSpec(camera.id, camera.analytics_stream_url, transport,
                                     analytics_fps, masks, None, rules, detect_fps))
         return specs
+
+
+def open_event_stream(uow: UnitOfWork, who: Principal) -> set[str]:
+    """Start a live event feed: the ids of the cameras whose events the caller may receive."""
+    action = "events.stream"
+    with uow:
+        require(uow, who, who.can(Permission.CAMERA_READ), action, object_type="detection")
+        visible = {c.id for c in uow.cameras.visible_to_agency(who.agency_id)}
+        record(uow, who, action, object_type="detection", detail={"cameras": len(visible)})
+        uow.commit()
+        return visible
+
+
+def authorize_detection_snapshot(uow: UnitOfWork, who: Principal, event_id: str) -> str:
+    """The media key of a detection's snapshot, if the caller may see that footage (audited)."""
+    action = "footage.snapshot"
+    with uow:
+        event = uow.detections.get(event_id)
+        if event is None:
+            refuse(uow, who, action, NotFound(f"no detection {event_id!r}"),
+                   object_type="detection", object_id=event_id)
+        camera = visible_or_refuse(uow, who, event.camera_id, action)
+        require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type="detection",
+                object_id=event_id, object_agency_id=camera.owner_agency_id)
+        if event.snapshot_key is None:
+            refuse(uow, who, action, NotFound("this detection has no snapshot"),
+                   object_type="detection", object_id=event_id,
+                   object_agency_id=camera.owner_agency_id)
+        record(uow, who, action, object_type="detection", object_id=event_id,
+               object_agency_id=camera.owner_agency_id, detail={"camera_id": camera.id})
+        uow.commit()
+        return event.snapshot_key

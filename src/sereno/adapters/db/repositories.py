@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -196,6 +197,11 @@ class DetectionRepository:
             track_ids=list(event.track_ids), confidence=event.confidence, box=list(event.box),
             snapshot_key=event.snapshot_key, at=event.at, detail={}))
 
+    def get(self, event_id: str) -> DetectionEvent | None:
+        row = self.session.execute(
+            select(detection_events).where(detection_events.c.id == event_id)).first()
+        return None if row is None else self._event(row)
+
     def recent(self, camera_ids: Sequence[str], *, since: datetime | None = None,
                limit: int = 100) -> list[DetectionEvent]:
         """Newest first, for the given cameras only."""
@@ -204,9 +210,13 @@ class DetectionRepository:
         if since is not None:
             query = query.where(c.at >= since)
         rows = self.session.execute(query.order_by(c.at.desc()).limit(limit)).all()
-        return [DetectionEvent(
+        return [self._event(r) for r in rows]
+
+    @staticmethod
+    def _event(r: Any) -> DetectionEvent:
+        return DetectionEvent(
             event_id=r.id, camera_id=r.camera_id, owner_agency_id=r.owner_agency_id,
             rule_id=r.rule_id, rule_kind=r.rule_kind, classes=tuple(r.classes),
             track_ids=tuple(r.track_ids), confidence=r.confidence,
             box=(r.box[0], r.box[1], r.box[2], r.box[3]), snapshot_key=r.snapshot_key,
-            at=r.at) for r in rows]
+            at=r.at)

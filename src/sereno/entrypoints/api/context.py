@@ -145,3 +145,14 @@ def route_action(request: Request) -> str:
     if request.url.path.startswith(API_PREFIX) and not path.startswith(API_PREFIX):
         path = API_PREFIX + path
     return f"{request.method} {path}"[:64]
+
+
+def still_authenticated(request: Request) -> bool:
+    """Check the request's credential again (long-lived streams: a logout or an expired token
+    ends them within one check interval)."""
+    request.state.caller = None
+    try:
+        resolve_caller(request)
+    except AuthenticationFailed:
+        return False
+    return True

@@ -1,0 +1,103 @@
+"""Live footage and live events: MJPEG per camera, Server-Sent Events of detections and
+camera state, and the stored snapshot of a detection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from sereno.domain import events
+from sereno.domain.errors import NotFound
+from sereno.entrypoints.api.context import Caller, platform_of, still_authenticated
+from sereno.entrypoints.api.schemas import ErrorResponse
+from sereno.services import cameras as camera_service
+from sereno.services import video
+
+router = APIRouter(tags=["live"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409)}
+RECHECK_S = 30.0
+BOUNDARY = "sereno-frame"
+LIVE_EVENTS = (events.DetectionEvent, events.CameraStatusChanged, events.VideoQualityChanged)
+
+
+@router.get("/cameras/{camera_id}/live.mjpeg", responses={
+    **ERRORS, 200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {}}}})
+def live_mjpeg(request: Request, caller: Caller, camera_id: str) -> StreamingResponse:
+    """The camera live, as MJPEG, privacy masks blanked. Opening it is an audited access; the
+    credential is checked again every 30 s, so logging out ends the stream."""
+    camera = camera_service.authorize_live_view(platform_of(request).uow(), caller, camera_id)
+    hub = request.app.state.live_hub
+
+    def parts() -> Iterator[bytes]:
+        recheck = time.monotonic() + RECHECK_S
+        for jpeg in hub.frames(camera.id, camera.analytics_stream_url, camera.privacy_masks):
+            if time.monotonic() > recheck:
+                if not still_authenticated(request):
+                    return
+                recheck = time.monotonic() + RECHECK_S
+            yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                   f"Content-Length: {len(jpeg)}\r\n\r\n").encode() + jpeg + b"\r\n"
+
+    return StreamingResponse(parts(),
+                             media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                             headers={"Cache-Control": "no-store"})
+
+
+def _json(event: events.Event) -> str:
+    def default(value: object) -> str:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        raise TypeError(type(value).__name__)
+
+    return json.dumps(asdict(event), default=default, ensure_ascii=False)  # type: ignore[call-overload]
+
+
+@router.get("/events", responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}})
+async def live_events(request: Request, caller: Caller) -> StreamingResponse:
+    """Server-Sent Events: detections, camera status and video-quality changes of the cameras
+    the caller may see."""
+    platform = platform_of(request)
+    visible = await asyncio.to_thread(video.open_event_stream, platform.uow(), caller)
+
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 3000\n\n"
+        recheck = keepalive = time.monotonic()
+        with platform.event_stream.subscribe() as queue:
+            while not await request.is_disconnected():
+                while queue:
+                    event = queue.popleft()
+                    if isinstance(event, LIVE_EVENTS) and event.camera_id in visible:
+                        yield f"event: {type(event).__name__}\ndata: {_json(event)}\n\n"
+                now = time.monotonic()
+                if now - keepalive > 15:
+                    keepalive = now
+                    yield ": keepalive\n\n"
+                if now - recheck > RECHECK_S:
+                    recheck = now
+                    if not await asyncio.to_thread(still_authenticated, request):
+                        return
+                await asyncio.sleep(0.25)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/detections/{event_id}/snapshot.jpg", responses={
+    **ERRORS, 200: {"content": {"image/jpeg": {}}}})
+def detection_snapshot(request: Request, caller: Caller, event_id: str) -> Response:
+    """The annotated picture stored with a detection (an audited access to footage)."""
+    platform = platform_of(request)
+    key = video.authorize_detection_snapshot(platform.uow(), caller, event_id)
+    data = platform.media.get(key)
+    if data is None:
+        raise NotFound("the snapshot file is missing from the media store")
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
