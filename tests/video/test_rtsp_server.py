@@ -12,7 +12,6 @@ import av
 import numpy as np
 import pytest
 
-from sereno.demo.media import synthetic_street
 from tests.support.rtsp import FAST_OPEN, RtspServer, require_rtsp_server
 
 CLIP_SECONDS = 2
@@ -21,10 +20,25 @@ WIDTH, HEIGHT, FPS = 640, 360, 15
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2 s H.264 street scene (B-frames and all): served without re-encoding."""
+    """A 2 s H.264 MP4 with B-frames (served without re-encoding) and a key frame every half
+    second, so that clients, which wait for a key frame, join quickly."""
     require_rtsp_server()
-    return synthetic_street(tmp_path_factory.mktemp("clips") / "street.mp4",
-                            seconds=CLIP_SECONDS, width=WIDTH, height=HEIGHT, fps=FPS)
+    path = tmp_path_factory.mktemp("clips") / "street.mp4"
+    rng = np.random.default_rng(5)
+    texture = rng.integers(60, 190, (HEIGHT // 8, WIDTH // 8, 3), np.uint8)
+    background = np.repeat(np.repeat(texture, 8, axis=0), 8, axis=1)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {"preset": "veryfast", "g": str(FPS // 2), "bf": "2"}
+        for index in range(CLIP_SECONDS * FPS):
+            image = background.copy()
+            image[150:210, index * 20: index * 20 + 40] = (230, 40, 40)  # a car driving by
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, FPS)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
 
 
 @pytest.fixture(scope="module")
