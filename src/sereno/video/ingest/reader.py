@@ -105,7 +105,7 @@ class StreamReader:
         is_file = urlsplit(self.url).scheme == "file"
         min_interval = 1.0 / self.options.max_fps if self.options.max_fps else 0.0
         sequence = 0
-        last_emitted = -1e9
+        last_emitted = {"stream": -1e18, "arrival": -1e18}
         loop_offset = 0.0
         started, wall_started = time.monotonic(), time.time()
         while not self._closed:
@@ -136,11 +136,14 @@ class StreamReader:
                                 now = started + stream_time
                         else:
                             now = time.monotonic()
-                        # Decimate on the stream's clock: 5 fps means 5 per second of video.
+                        # Decimate on the stream's clock (5 fps = 5 per second of video);
+                        # frames without a timestamp fall back to the arrival clock. The two
+                        # clocks are kept apart: they have nothing in common.
+                        clock = "stream" if stream_time is not None else "arrival"
                         moment = stream_time if stream_time is not None else now
-                        if moment - last_emitted < min_interval * 0.95:
+                        if moment - last_emitted[clock] < min_interval * 0.95:
                             continue
-                        last_emitted = moment
+                        last_emitted[clock] = moment
                         luma = luma_view(frame)
                         self.health.width, self.health.height = frame.width, frame.height
                         self.health.online = True

@@ -83,8 +83,7 @@ class CameraRunner:
                 self.health.last_error = f"pipeline error: {error}"[:300]
                 self._report()
                 self.stop.wait(self.backoff.next_delay())
-        self.health.online = False
-        self._report()
+        # No final "offline" report: we stopped watching, the camera did not go dark.
 
     def _analyse(self, frame: Frame) -> None:
         for stage in self.stages:
