@@ -79,6 +79,11 @@ class VideoSettings(BaseModel):
     detect_fps: float = Field(1.0, gt=0, le=30, description="detector runs per second at most")
     cameras_per_process: int = Field(8, ge=1, le=64)
     rtsp_transport: Literal["tcp", "udp"] = "tcp"
+    record: bool = Field(True, description="record every active camera's main stream")
+    retention_max_hours: float = Field(24.0, gt=0)
+    retention_max_mb_per_camera: float = Field(200.0, gt=0)
+    event_clip_pre_s: float = Field(5.0, ge=0, le=120)
+    event_clip_post_s: float = Field(5.0, ge=0, le=120)
 
 
 class ConsoleSettings(BaseModel):
@@ -145,6 +150,11 @@ class Settings(BaseSettings):
         """The database URL in clear, for the engine only."""
         assert self.database_url is not None
         return self.database_url.get_secret_value()
+
+    @property
+    def recordings_root(self) -> Path:
+        """Where continuous recording segments live (per camera, with their index)."""
+        return self.media_root / "recordings"
 
     @property
     def media_root(self) -> Path:

@@ -244,6 +244,21 @@ def live_events(client: TestClient, headers: dict[str, str], _: str) -> None:
     assert SHARED_CAMERA in cameras_seen and PRIVATE_CAMERA not in cameras_seen
 
 
+def list_recordings(client: TestClient, headers: dict[str, str], _: str) -> None:
+    _denied(client.get(f"/api/v1/cameras/{PRIVATE_CAMERA}/recordings",
+                       params={"start": "2026-11-25T00:00:00Z", "end": "2026-11-25T00:30:00Z"},
+                       headers=headers), 404)
+
+
+def play_recording(client: TestClient, headers: dict[str, str], _: str) -> None:
+    from tests.api.recordings import record_sample
+
+    start, end = record_sample(client.app.state.platform, PRIVATE_CAMERA)  # type: ignore[attr-defined]
+    _denied(client.get(f"/api/v1/cameras/{PRIVATE_CAMERA}/recordings/clip.mp4",
+                       params={"start": start.isoformat(), "end": end.isoformat()},
+                       headers=headers), 404)
+
+
 def _page(path: str) -> Check:
     def check(client: TestClient, headers: dict[str, str], _: str) -> None:
         response = client.get(path, headers={"Accept": "text/html"})
@@ -294,6 +309,8 @@ CASES: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/cameras/{camera_id}/live.mjpeg"): live_mjpeg,
     ("GET", "/api/v1/detections/{event_id}/snapshot.jpg"): detection_snapshot,
     ("GET", "/api/v1/events"): live_events,
+    ("GET", "/api/v1/cameras/{camera_id}/recordings"): list_recordings,
+    ("GET", "/api/v1/cameras/{camera_id}/recordings/clip.mp4"): play_recording,
     ("GET", "/map"): _page("/map"),
     ("GET", "/cameras"): _page("/cameras?agency=segura-ep"),
     ("GET", "/cameras/{camera_id}"): _page(f"/cameras/{PRIVATE_CAMERA}"),

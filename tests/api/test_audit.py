@@ -52,6 +52,14 @@ def _detection_id(platform: Platform) -> str:
     return str(event.event_id)
 
 
+def _play(client: TestClient, headers: dict[str, str], platform: Platform) -> object:
+    from tests.api.recordings import record_sample
+
+    start, end = record_sample(platform, "SEG-001")
+    return client.get("/api/v1/cameras/SEG-001/recordings/clip.mp4", headers=headers,
+                      params={"start": start.isoformat(), "end": end.isoformat()})
+
+
 def _rule_id(platform: Platform) -> str:
     with platform.uow() as uow:
         return str(uow.rules.for_camera("SEG-006")[0].id)
@@ -155,6 +163,13 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     ("GET", "/api/v1/events"): (
         "operator.segura", lambda c, h, p: _Done(200 if read_events(c, h, ["SEG-001"]) else 0),
         "events.stream"),
+    ("GET", "/api/v1/cameras/{camera_id}/recordings"): (
+        "operator.segura",
+        lambda c, h, p: c.get("/api/v1/cameras/SEG-001/recordings", headers=h, params={
+            "start": "2026-11-25T00:00:00Z", "end": "2026-11-25T00:30:00Z"}),
+        "recording.list"),
+    ("GET", "/api/v1/cameras/{camera_id}/recordings/clip.mp4"): (
+        "operator.segura", lambda c, h, p: _play(c, h, p), "footage.playback"),
     ("GET", "/map"): ("operator.segura", lambda c, h, p: c.get("/map"), "page.map"),
     ("GET", "/cameras"): ("operator.segura", lambda c, h, p: c.get("/cameras"), "page.cameras"),
     ("GET", "/cameras/{camera_id}"): ("operator.segura", lambda c, h, p: c.get("/cameras/SEG-001"),

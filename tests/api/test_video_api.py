@@ -78,3 +78,34 @@ def test_health_without_workers_says_so(client: TestClient) -> None:
                           headers=bearer(client, "operator.segura"))
     assert response.status_code == 200
     assert response.json() == {"camera_id": "SEG-001", "status": "online", "stream": None}
+
+
+def test_playback_returns_the_recorded_packets_as_mp4(client: TestClient,
+                                                      platform: Platform) -> None:
+    import io
+
+    import av
+
+    from tests.api.recordings import record_sample
+
+    start, end = record_sample(platform, "SEG-002")
+    operator = bearer(client, "operator.segura")
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    segments = client.get("/api/v1/cameras/SEG-002/recordings", params=params,
+                          headers=operator).json()
+    assert len(segments) >= 2 and all(s["bytes"] > 0 for s in segments)
+    response = client.get("/api/v1/cameras/SEG-002/recordings/clip.mp4", params=params,
+                          headers={**operator, "X-Sereno-Purpose": "incidente 2026-0042"})
+    assert response.status_code == 200 and response.headers["content-type"] == "video/mp4"
+    with av.open(io.BytesIO(response.content)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+    assert frames >= 150  # the 12 s, 15 fps clip, from packets copied without re-encoding
+    empty = client.get("/api/v1/cameras/SEG-002/recordings/clip.mp4", headers=operator,
+                       params={"start": "2020-01-01T00:00:00Z", "end": "2020-01-01T00:10:00Z"})
+    assert empty.status_code == 404 and "nothing was recorded" in empty.json()["error"]["message"]
+    naive = client.get("/api/v1/cameras/SEG-002/recordings", headers=operator,
+                       params={"start": "2026-11-25T00:00:00", "end": "2026-11-25T00:10:00"})
+    assert naive.status_code == 422
+    too_long = client.get("/api/v1/cameras/SEG-002/recordings", headers=operator,
+                          params={"start": "2026-11-25T00:00:00Z", "end": "2026-11-25T05:00:00Z"})
+    assert too_long.status_code == 422

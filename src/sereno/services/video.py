@@ -191,7 +191,7 @@ def read_camera_health(uow: UnitOfWork, who: Principal, camera_id: str) -> Camer
 
 
 def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
-                 transport: str) -> list[CameraSpec]:
+                 transport: str, recordings_root: str | None = None) -> list[CameraSpec]:
     """What the video workers need for every active camera (Sereno's own view, no caller)."""
     with uow:
         specs = []
@@ -205,8 +205,10 @@ def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
                 for r in uow.rules.for_camera(camera.id))
             masks = tuple(tuple((float(x), float(y)) for x, y in m)
                           for m in camera.privacy_masks)
-            specs.append(CameraSpec(camera.id, camera.analytics_stream_url, transport,
-                                    analytics_fps, masks, None, rules, detect_fps))
+            specs.append(CameraSpec(
+                camera.id, camera.analytics_stream_url, transport, analytics_fps, masks, None,
+                rules, detect_fps, camera.main_stream_url if recordings_root else None,
+                recordings_root))
         return specs
 
 
@@ -240,3 +242,22 @@ def authorize_detection_snapshot(uow: UnitOfWork, who: Principal, event_id: str)
                object_agency_id=camera.owner_agency_id, detail={"camera_id": camera.id})
         uow.commit()
         return event.snapshot_key
+
+
+def authorize_playback(uow: UnitOfWork, who: Principal, camera_id: str, start: datetime,
+                       end: datetime, *, action: str = "footage.playback") -> Camera:
+    """Grant playback (or the listing) of a camera's recording for [start, end) and record it
+    (who, when, why)."""
+    with uow:
+        camera = visible_or_refuse(uow, who, camera_id, action)
+        require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type="camera",
+                object_id=camera.id, object_agency_id=camera.owner_agency_id)
+        if end <= start or (end - start).total_seconds() > 3600:
+            refuse(uow, who, action, InvalidInput("a playback range is 1 s to 1 h long"),
+                   object_type="camera", object_id=camera.id,
+                   object_agency_id=camera.owner_agency_id)
+        record(uow, who, action, object_type="camera", object_id=camera.id,
+               object_agency_id=camera.owner_agency_id,
+               detail={"start": start.isoformat(), "end": end.isoformat()})
+        uow.commit()
+        return camera

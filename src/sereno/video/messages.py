@@ -18,6 +18,8 @@ class CameraSpec:
     detector: dict[str, Any] | None = None
     rules: tuple[dict[str, Any], ...] = ()
     detect_fps: float = 1.0
+    record_url: str | None = None  # the main stream, recorded by packet copy; None: no recording
+    recordings_root: str | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,41 @@ class VideoNode:
             self.platform.bus.subscribe(event_type, lambda _event: self._reload_wanted.set())
         self.reload()
         threading.Thread(target=self._reloader, name="video-reload", daemon=True).start()
+        threading.Thread(target=self._retention, name="video-retention", daemon=True).start()
+
+    def _retention(self) -> None:
+        while not self._stopping.wait(60.0):
+            try:
+                self.purge_recordings()
+            except Exception:
+                logger.exception("recording retention failed")
+
+    def purge_recordings(self) -> int:
+        """Apply retention to every camera's recordings; audit what was deleted."""
+        from sereno.domain.access import Principal
+        from sereno.services.audit import record
+        from sereno.video.recording.index import SegmentIndex
+        from sereno.video.recording.retention import apply_retention
+
+        video = self.platform.settings.video
+        root = self.platform.settings.recordings_root
+        deleted = 0
+        for camera_id, owner in dict(self._owners).items():
+            if not (root / camera_id).exists():
+                continue
+            report = apply_retention(
+                SegmentIndex(root, camera_id), max_age_hours=video.retention_max_hours,
+                max_bytes=int(video.retention_max_mb_per_camera * 1_000_000))
+            if report.deleted_count:
+                deleted += report.deleted_count
+                with self.platform.uow() as uow:
+                    record(uow, Principal.system("retention", owner), "recording.purge",
+                           object_type="camera", object_id=camera_id, object_agency_id=owner,
+                           detail={"segments": report.deleted_count,
+                                   "bytes": report.deleted_bytes,
+                                   "sha256": [d.sha256 for d in report.deleted][:200]})
+                    uow.commit()
+        return deleted
 
     def _reloader(self) -> None:
         # Changes arrive from request threads: reload in the background, and let a burst of
@@ -57,8 +92,10 @@ class VideoNode:
     def reload(self) -> None:
         """Restart the workers with the registry as it is now."""
         video = self.platform.settings.video
+        root = self.platform.settings.recordings_root
         specs = camera_specs(self.platform.uow(), analytics_fps=video.analytics_fps,
-                             detect_fps=video.detect_fps, transport=video.rtsp_transport)
+                             detect_fps=video.detect_fps, transport=video.rtsp_transport,
+                             recordings_root=str(root) if video.record else None)
         with self.platform.uow() as uow:
             self._owners = {c.id: c.owner_agency_id for c in uow.cameras.all_active()}
         with self._lock:

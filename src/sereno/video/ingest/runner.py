@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from sereno.video.frames import Frame
@@ -99,6 +100,42 @@ class CameraRunner:
         self.outbox(HealthReport(self.spec.camera_id, self.health.snapshot()))
 
 
+class RecordingRunner:
+    """Continuous recording of one camera's main stream: segments by packet copy, restarted
+    with backoff when the stream drops (a file source simply loops)."""
+
+    def __init__(self, spec: CameraSpec, stop: threading.Event) -> None:
+        assert spec.record_url is not None and spec.recordings_root is not None
+        self.spec = spec
+        self.stop = stop
+        self.backoff = Backoff()
+
+    def run(self) -> None:
+        """Until ``stop`` is set."""
+        from sereno.video.recording.recorder import (
+            RecorderOptions,
+            SegmentRecorder,
+            recover_open_segments,
+        )
+
+        root = Path(self.spec.recordings_root or ".")
+        options = RecorderOptions(transport=self.spec.transport)
+        first = True
+        while not self.stop.is_set():
+            try:
+                recorder = SegmentRecorder(self.spec.camera_id, self.spec.record_url or "", root,
+                                           options, stop=self.stop)
+                if first:
+                    recover_open_segments(recorder.index)  # a previous run was killed
+                    first = False
+                counters = recorder.run()
+                if counters.packets:
+                    self.backoff.reset()
+            except Exception as error:  # unreachable camera, bad file: retry later
+                logger.warning("camera %s recording: %s", self.spec.camera_id, error)
+            self.stop.wait(self.backoff.next_delay())
+
+
 def run_cameras(specs: Sequence[CameraSpec], outbox: Outbox, stop: threading.Event,
                 stage_factory: StageFactory = no_stages,
                 options: Callable[[CameraSpec], SourceOptions] | None = None) -> None:
@@ -111,6 +148,12 @@ def run_cameras(specs: Sequence[CameraSpec], outbox: Outbox, stop: threading.Eve
                                   daemon=True)
         thread.start()
         threads.append(thread)
+        if spec.record_url and spec.recordings_root:
+            recorder = RecordingRunner(spec, stop)
+            thread = threading.Thread(target=recorder.run, name=f"record-{spec.camera_id}",
+                                      daemon=True)
+            thread.start()
+            threads.append(thread)
     for thread in threads:
         thread.join()
 

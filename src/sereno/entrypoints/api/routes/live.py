@@ -8,18 +8,21 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from sereno.domain import events
-from sereno.domain.errors import NotFound
+from sereno.domain.errors import InvalidInput, NotFound
 from sereno.entrypoints.api.context import Caller, platform_of, still_authenticated
 from sereno.entrypoints.api.schemas import ErrorResponse
 from sereno.services import cameras as camera_service
 from sereno.services import video
+from sereno.video.recording.clips import NoFootageError, stream_clip
+from sereno.video.recording.index import SegmentIndex
 
 router = APIRouter(tags=["live"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -101,3 +104,51 @@ def detection_snapshot(request: Request, caller: Caller, event_id: str) -> Respo
     if data is None:
         raise NotFound("the snapshot file is missing from the media store")
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+class SegmentOut(BaseModel):
+    start: datetime
+    end: datetime
+    duration_s: float
+    bytes: int
+    discontinuity: bool
+
+
+def _range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("start and end need a time zone (e.g. 2026-11-25T03:00:00-05:00)")
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+@router.get("/cameras/{camera_id}/recordings", response_model=list[SegmentOut],
+            responses=ERRORS)
+def list_recordings(request: Request, caller: Caller, camera_id: str, start: datetime,
+                    end: datetime) -> list[SegmentOut]:
+    """Recorded segments of a camera overlapping [start, end) (at most one hour)."""
+    start, end = _range(start, end)
+    platform = platform_of(request)
+    camera = video.authorize_playback(platform.uow(), caller, camera_id, start, end,
+                                      action="recording.list")
+    index = SegmentIndex(platform.settings.recordings_root, camera.id)
+    return [SegmentOut(start=s.start_utc, end=s.end_utc, duration_s=s.duration_s,
+                       bytes=s.file_size, discontinuity=s.discontinuity)
+            for s in index.overlapping(start, end)]
+
+
+@router.get("/cameras/{camera_id}/recordings/clip.mp4", responses={
+    **ERRORS, 200: {"content": {"video/mp4": {}}}})
+def play_recording(request: Request, caller: Caller, camera_id: str, start: datetime,
+                   end: datetime) -> StreamingResponse:
+    """The recording of [start, end) as one MP4, packets copied, never re-encoded. An audited
+    access to footage (give the purpose in ``X-Sereno-Purpose``)."""
+    start, end = _range(start, end)
+    platform = platform_of(request)
+    camera = video.authorize_playback(platform.uow(), caller, camera_id, start, end)
+    index = SegmentIndex(platform.settings.recordings_root, camera.id)
+    try:
+        body = stream_clip(index, start, end)
+    except NoFootageError as error:
+        raise NotFound(f"nothing was recorded between {start:%H:%M:%S} and {end:%H:%M:%S} "
+                       f"UTC: {error}") from None
+    return StreamingResponse(body, media_type="video/mp4",
+                             headers={"Cache-Control": "no-store"})
