@@ -259,6 +259,22 @@ def play_recording(client: TestClient, headers: dict[str, str], _: str) -> None:
                        headers=headers), 404)
 
 
+def metrics(client: TestClient, headers: dict[str, str], _: str) -> None:
+    from sereno.video.messages import HealthReport
+    from sereno.video.supervisor import HealthRegistry
+
+    registry = HealthRegistry()
+    for camera in (PRIVATE_CAMERA, SHARED_CAMERA, "PN-003"):
+        registry.update(HealthReport(camera, {"online": True, "fps": 5.0, "frames": 10}))
+    client.app.state.video_health = registry  # type: ignore[attr-defined]
+    response = client.get("/api/v1/metrics", headers=headers)
+    if response.status_code == 200:
+        assert f'camera="{SHARED_CAMERA}"' in response.text
+        assert PRIVATE_CAMERA not in response.text
+    else:
+        _denied(response, 403)
+
+
 def _page(path: str) -> Check:
     def check(client: TestClient, headers: dict[str, str], _: str) -> None:
         response = client.get(path, headers={"Accept": "text/html"})
@@ -269,6 +285,15 @@ def _page(path: str) -> Check:
             assert PRIVATE_CAMERA not in response.text and "SEG-009" not in response.text
         assert "Parque Centenario" not in response.text  # SEG-006's name
     return check
+
+
+def wall_page(client: TestClient, headers: dict[str, str], _: str) -> None:
+    # Roles with live footage get the wall (without Segura's private cameras or their
+    # detections); the others are refused.
+    response = client.get("/wall", headers={"Accept": "text/html"})
+    assert response.status_code in (200, 403), response.text
+    assert PRIVATE_CAMERA not in response.text and "SEG-009" not in response.text
+    assert "Parque Centenario" not in response.text
 
 
 def logout(client: TestClient, headers: dict[str, str], _: str) -> None:
@@ -310,14 +335,16 @@ CASES: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/detections/{event_id}/snapshot.jpg"): detection_snapshot,
     ("GET", "/api/v1/events"): live_events,
     ("GET", "/api/v1/cameras/{camera_id}/recordings"): list_recordings,
+    ("GET", "/api/v1/metrics"): metrics,
     ("GET", "/api/v1/cameras/{camera_id}/recordings/clip.mp4"): play_recording,
     ("GET", "/map"): _page("/map"),
     ("GET", "/cameras"): _page("/cameras?agency=segura-ep"),
     ("GET", "/cameras/{camera_id}"): _page(f"/cameras/{PRIVATE_CAMERA}"),
+    ("GET", "/wall"): wall_page,
     ("POST", "/logout"): logout,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
-           ("POST", "/logout")}
+           ("GET", "/wall"), ("POST", "/logout")}
 
 
 def _console_login(client: TestClient, username: str) -> None:

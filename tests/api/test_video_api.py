@@ -109,3 +109,23 @@ def test_playback_returns_the_recorded_packets_as_mp4(client: TestClient,
     too_long = client.get("/api/v1/cameras/SEG-002/recordings", headers=operator,
                           params={"start": "2026-11-25T00:00:00Z", "end": "2026-11-25T05:00:00Z"})
     assert too_long.status_code == 422
+
+
+def test_prometheus_metrics(client: TestClient) -> None:
+    from sereno.video.messages import HealthReport
+    from sereno.video.supervisor import HealthRegistry
+
+    registry = HealthRegistry()
+    registry.update(HealthReport("SEG-001", {
+        "online": True, "fps": 4.8, "bitrate_kbps": 512.0, "last_frame_age_s": 0.2,
+        "frames": 1200, "decode_errors": 3, "reconnects": 1}))
+    client.app.state.video_health = registry  # type: ignore[attr-defined]
+    response = client.get("/api/v1/metrics", headers=bearer(client, "supervisor.segura"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    body = response.text
+    assert 'sereno_camera_online{camera="SEG-001"} 1.0' in body
+    assert 'sereno_camera_fps{camera="SEG-001"} 4.8' in body
+    assert 'sereno_camera_reconnects_total{camera="SEG-001"} 1.0' in body
+    assert client.get("/api/v1/metrics",
+                      headers=bearer(client, "operator.segura")).status_code == 403

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     USER_READ = "users:read"
     USER_WRITE = "users:write"
     AUDIT_READ = "audit:read"
+    METRICS_READ = "metrics:read"
 
     @property
     def scope(self) -> str:
@@ -50,13 +51,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset(
         _EVERYONE
         | {Permission.FOOTAGE_LIVE, Permission.CAMERA_WRITE, Permission.CAMERA_EXPORT,
-           Permission.USER_READ}
+           Permission.USER_READ, Permission.METRICS_READ}
     ),
     Role.AUDITOR: frozenset(_EVERYONE | {Permission.USER_READ, Permission.AUDIT_READ}),
     Role.ADMIN: frozenset(
         _EVERYONE
         | {Permission.CENTRE_WRITE, Permission.CAMERA_WRITE, Permission.CAMERA_EXPORT,
-           Permission.USER_READ, Permission.USER_WRITE}
+           Permission.USER_READ, Permission.USER_WRITE, Permission.METRICS_READ}
     ),
 }
 

@@ -261,3 +261,14 @@ def authorize_playback(uow: UnitOfWork, who: Principal, camera_id: str, start: d
                detail={"start": start.isoformat(), "end": end.isoformat()})
         uow.commit()
         return camera
+
+
+def authorize_metrics(uow: UnitOfWork, who: Principal) -> set[str]:
+    """The cameras whose stream metrics the caller may scrape (audited)."""
+    action = "metrics.read"
+    with uow:
+        require(uow, who, who.can(Permission.METRICS_READ), action, object_type="camera")
+        visible = {c.id for c in uow.cameras.visible_to_agency(who.agency_id)}
+        record(uow, who, action, object_type="camera", detail={"cameras": len(visible)})
+        uow.commit()
+        return visible
