@@ -49,9 +49,11 @@ class FakeClock:
 def test_settings(data_dir: Path, database_url: str, media_root: Path,
                   **overrides: Any) -> Settings:
     """Settings for a test node: cheap Argon2 (the hashing itself is tested separately)."""
+    # Each node gets its own media folder (snapshots, recordings, clips); the sample clips the
+    # cameras play are prepared once per session and shared read-only.
     return Settings(
         data_dir=data_dir, database_url=database_url,
-        media={"root": media_root, "allowed_file_roots": [media_root / "sources"]},
+        media={"root": data_dir / "media", "allowed_file_roots": [media_root / "sources"]},
         auth={"argon2_time_cost": 1, "argon2_memory_kib": 1024},
         **overrides,
     )

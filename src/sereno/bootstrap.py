@@ -86,6 +86,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.UpdateRule: partial(video.update_rule, clock=clock),
         commands.DeleteRule: partial(video.delete_rule, clock=clock),
         commands.RecordDetection: partial(video.record_detection, media=media),
+        commands.AttachEventClip: video.attach_event_clip,
         commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock),
         commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock),
         commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
@@ -95,7 +96,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         for event_type in (events.CameraRegistered, events.CameraUpdated, events.CameraRetired,
                            events.CamerasImported, events.UserLockedOut,
                            events.CameraStatusChanged, events.DetectionEvent,
-                           events.VideoQualityChanged, events.CameraRulesChanged)
+                           events.VideoQualityChanged, events.CameraRulesChanged,
+                           events.EventClipReady)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,

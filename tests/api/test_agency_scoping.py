@@ -259,6 +259,17 @@ def play_recording(client: TestClient, headers: dict[str, str], _: str) -> None:
                        headers=headers), 404)
 
 
+def detection_clip(client: TestClient, headers: dict[str, str], _: str) -> None:
+    from sereno.domain import commands
+
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    event = platform.bus.handle(commands.RecordDetection(
+        PRIVATE_CAMERA, None, "zone", ("person",), (1,), 0.9, (0.1, 0.1, 0.2, 0.3), 1.8e9))
+    platform.media.put("clips/private.mp4", b"not for partners")
+    platform.bus.handle(commands.AttachEventClip(event.event_id, "clips/private.mp4"))
+    _denied(client.get(f"/api/v1/detections/{event.event_id}/clip.mp4", headers=headers), 404)
+
+
 def metrics(client: TestClient, headers: dict[str, str], _: str) -> None:
     from sereno.video.messages import HealthReport
     from sereno.video.supervisor import HealthRegistry
@@ -336,6 +347,7 @@ CASES: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/events"): live_events,
     ("GET", "/api/v1/cameras/{camera_id}/recordings"): list_recordings,
     ("GET", "/api/v1/metrics"): metrics,
+    ("GET", "/api/v1/detections/{event_id}/clip.mp4"): detection_clip,
     ("GET", "/api/v1/cameras/{camera_id}/recordings/clip.mp4"): play_recording,
     ("GET", "/map"): _page("/map"),
     ("GET", "/cameras"): _page("/cameras?agency=segura-ep"),

@@ -60,6 +60,13 @@ def _play(client: TestClient, headers: dict[str, str], platform: Platform) -> ob
                       params={"start": start.isoformat(), "end": end.isoformat()})
 
 
+def _clip_id(platform: Platform) -> str:
+    event_id = _detection_id(platform)
+    platform.media.put("clips/sample.mp4", b"clip bytes")
+    platform.bus.handle(commands.AttachEventClip(event_id, "clips/sample.mp4"))
+    return event_id
+
+
 def _rule_id(platform: Platform) -> str:
     with platform.uow() as uow:
         return str(uow.rules.for_camera("SEG-006")[0].id)
@@ -170,6 +177,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
         "recording.list"),
     ("GET", "/api/v1/cameras/{camera_id}/recordings/clip.mp4"): (
         "operator.segura", lambda c, h, p: _play(c, h, p), "footage.playback"),
+    ("GET", "/api/v1/detections/{event_id}/clip.mp4"): (
+        "operator.segura",
+        lambda c, h, p: c.get(f"/api/v1/detections/{_clip_id(p)}/clip.mp4", headers=h),
+        "footage.clip"),
     ("GET", "/api/v1/metrics"): ("admin.segura",
                                  lambda c, h, p: c.get("/api/v1/metrics", headers=h),
                                  "metrics.read"),

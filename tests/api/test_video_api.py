@@ -129,3 +129,40 @@ def test_prometheus_metrics(client: TestClient) -> None:
     assert 'sereno_camera_reconnects_total{camera="SEG-001"} 1.0' in body
     assert client.get("/api/v1/metrics",
                       headers=bearer(client, "operator.segura")).status_code == 403
+
+
+def test_event_clips_are_cut_from_the_recording(client: TestClient, platform: Platform) -> None:
+    import io
+    import time
+
+    import av
+
+    from sereno.video.clipper import ClipCutter
+    from tests.api.recordings import record_sample
+
+    start, _end = record_sample(platform, "SEG-002")
+    at = (start.timestamp() + 1) + 6  # six seconds into the 12 s recording
+    event = platform.bus.handle(commands.RecordDetection(
+        "SEG-002", None, "line", ("person",), (4,), 0.9, (0.1, 0.2, 0.3, 0.9), at))
+    cutter = ClipCutter(platform.settings.recordings_root, platform.settings.media_root,
+                        lambda event_id, key: platform.bus.handle(
+                            commands.AttachEventClip(event_id, key)),
+                        pre_s=3, post_s=3, wait_s=0, retry_s=0.2, give_up_s=5)
+    operator = bearer(client, "operator.segura")
+    before = client.get(f"/api/v1/detections/{event.event_id}/clip.mp4", headers=operator)
+    assert before.status_code == 404 and "no clip yet" in before.json()["error"]["message"]
+    with platform.event_stream.subscribe() as seen:
+        cutter.start()
+        cutter.schedule(event)
+        deadline = time.monotonic() + 10
+        while cutter.cut == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        cutter.stop()
+        assert any(isinstance(e, events.EventClipReady) for e in seen)
+    response = client.get(f"/api/v1/detections/{event.event_id}/clip.mp4", headers=operator)
+    assert response.status_code == 200 and response.headers["content-type"] == "video/mp4"
+    with av.open(io.BytesIO(response.content)) as container:
+        duration = float(container.duration or 0) / av.time_base
+    assert 5.5 <= duration <= 9.0  # 3 s before, 3 s after, starting on the keyframe before
+    listed = client.get("/api/v1/detections?camera_id=SEG-002", headers=operator).json()
+    assert listed[0]["clip_key"].endswith(f"{event.event_id}.mp4")

@@ -110,3 +110,11 @@ class RecordDetection(Command):
     box: tuple[float, float, float, float]
     at: float  # wall-clock seconds
     snapshot_jpeg: bytes | None = None
+
+
+@dataclass(frozen=True)
+class AttachEventClip(Command):
+    """The clip of a detection was cut from the recording and stored under ``clip_key``."""
+
+    event_id: str
+    clip_key: str

@@ -65,6 +65,14 @@ class DetectionEvent(Event):
     box: tuple[float, float, float, float]  # normalised x1, y1, x2, y2
     snapshot_key: str | None
     at: datetime
+    clip_key: str | None = None  # the event clip, cut from the recording once it exists
+
+
+@dataclass(frozen=True)
+class EventClipReady(Event):
+    event_id: str
+    camera_id: str
+    clip_key: str
 
 
 @dataclass(frozen=True)

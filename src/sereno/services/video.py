@@ -272,3 +272,37 @@ def authorize_metrics(uow: UnitOfWork, who: Principal) -> set[str]:
         record(uow, who, action, object_type="camera", detail={"cameras": len(visible)})
         uow.commit()
         return visible
+
+
+def attach_event_clip(cmd: commands.AttachEventClip, uow: UnitOfWork) -> None:
+    """Link a detection to its clip and say so on the bus."""
+    with uow:
+        event = uow.detections.get(cmd.event_id)
+        if event is None:
+            return
+        uow.detections.attach_clip(cmd.event_id, cmd.clip_key)
+        uow.emit(events.EventClipReady(cmd.event_id, event.camera_id, cmd.clip_key))
+        uow.commit()
+
+
+def authorize_detection_clip(uow: UnitOfWork, who: Principal, event_id: str) -> str:
+    """The media key of a detection's clip, if the caller may see that footage (audited)."""
+    action = "footage.clip"
+    with uow:
+        event = uow.detections.get(event_id)
+        if event is None:
+            refuse(uow, who, action, NotFound(f"no detection {event_id!r}"),
+                   object_type="detection", object_id=event_id)
+        camera = visible_or_refuse(uow, who, event.camera_id, action)
+        require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type="detection",
+                object_id=event_id, object_agency_id=camera.owner_agency_id)
+        if event.clip_key is None:
+            refuse(uow, who, action,
+                   NotFound("no clip yet: it is cut from the recording a few seconds after "
+                            "the event, and only while the camera is recorded"),
+                   object_type="detection", object_id=event_id,
+                   object_agency_id=camera.owner_agency_id)
+        record(uow, who, action, object_type="detection", object_id=event_id,
+               object_agency_id=camera.owner_agency_id, detail={"camera_id": camera.id})
+        uow.commit()
+        return event.clip_key

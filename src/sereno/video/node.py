@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sereno.bootstrap import Platform
 from sereno.domain import commands, events
 from sereno.services.video import camera_specs
+from sereno.video.clipper import ClipCutter
 from sereno.video.ingest.runner import StageFactory
 from sereno.video.messages import StageMessage
 from sereno.video.pipeline import analytics_stages
@@ -33,11 +34,21 @@ class VideoNode:
         self._owners: dict[str, str] = {}
         self._reload_wanted = threading.Event()
         self._stopping = threading.Event()
+        self.clips: ClipCutter | None = None
 
     def start(self) -> None:
         """Start workers for every active camera; reload when the registry or rules change."""
         for event_type in RELOAD_ON:
             self.platform.bus.subscribe(event_type, lambda _event: self._reload_wanted.set())
+        settings = self.platform.settings
+        if settings.video.record:
+            self.clips = ClipCutter(
+                settings.recordings_root, settings.media_root,
+                lambda event_id, key: self.platform.bus.handle(
+                    commands.AttachEventClip(event_id, key)),
+                pre_s=settings.video.event_clip_pre_s, post_s=settings.video.event_clip_post_s)
+            self.clips.start()
+            self.platform.bus.subscribe(events.DetectionEvent, self._clip_later)
         self.reload()
         threading.Thread(target=self._reloader, name="video-reload", daemon=True).start()
         threading.Thread(target=self._retention, name="video-retention", daemon=True).start()
@@ -76,6 +87,10 @@ class VideoNode:
                     uow.commit()
         return deleted
 
+    def _clip_later(self, event: events.Event) -> None:
+        if isinstance(event, events.DetectionEvent) and self.clips is not None:
+            self.clips.schedule(event)
+
     def _reloader(self) -> None:
         # Changes arrive from request threads: reload in the background, and let a burst of
         # changes (an import, a few rule edits) settle into one restart.
@@ -113,6 +128,8 @@ class VideoNode:
     def stop(self) -> None:
         """Stop every worker."""
         self._stopping.set()
+        if self.clips is not None:
+            self.clips.stop()
         with self._lock:
             if self._supervisor is not None:
                 self._supervisor.stop()

@@ -197,6 +197,11 @@ class DetectionRepository:
             track_ids=list(event.track_ids), confidence=event.confidence, box=list(event.box),
             snapshot_key=event.snapshot_key, at=event.at, detail={}))
 
+    def attach_clip(self, event_id: str, clip_key: str) -> None:
+        self.session.execute(detection_events.update()
+                             .where(detection_events.c.id == event_id)
+                             .values(clip_key=clip_key))
+
     def get(self, event_id: str) -> DetectionEvent | None:
         row = self.session.execute(
             select(detection_events).where(detection_events.c.id == event_id)).first()
@@ -219,4 +224,4 @@ class DetectionRepository:
             rule_id=r.rule_id, rule_kind=r.rule_kind, classes=tuple(r.classes),
             track_ids=tuple(r.track_ids), confidence=r.confidence,
             box=(r.box[0], r.box[1], r.box[2], r.box[3]), snapshot_key=r.snapshot_key,
-            at=r.at)
+            at=r.at, clip_key=r.clip_key)

@@ -196,6 +196,7 @@ detection_events = Table(
     Column("confidence", Float, nullable=False),
     Column("box", JSON, nullable=False),
     Column("snapshot_key", String(300), nullable=True),
+    Column("clip_key", String(300), nullable=True),
     Column("at", UtcDateTime, nullable=False),
     Column("detail", JSON, nullable=False),
 )

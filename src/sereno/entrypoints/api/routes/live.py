@@ -106,6 +106,19 @@ def detection_snapshot(request: Request, caller: Caller, event_id: str) -> Respo
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
+@router.get("/detections/{event_id}/clip.mp4", responses={
+    **ERRORS, 200: {"content": {"video/mp4": {}}}})
+def detection_clip(request: Request, caller: Caller, event_id: str) -> Response:
+    """The clip around a detection (pre/post roll), cut from the recording by packet copy; an
+    audited access to footage."""
+    platform = platform_of(request)
+    key = video.authorize_detection_clip(platform.uow(), caller, event_id)
+    data = platform.media.get(key)
+    if data is None:
+        raise NotFound("the clip file is missing from the media store")
+    return Response(data, media_type="video/mp4", headers={"Cache-Control": "no-store"})
+
+
 class SegmentOut(BaseModel):
     start: datetime
     end: datetime

@@ -86,6 +86,7 @@ class DetectionOut(BaseModel):
     confidence: float
     box: list[float]
     snapshot_key: str | None
+    clip_key: str | None
     at: datetime
 
 
@@ -109,7 +110,8 @@ def _detection_out(event: DetectionEvent) -> DetectionOut:
                         owner_agency=event.owner_agency_id, rule_id=event.rule_id,
                         rule_kind=event.rule_kind, classes=list(event.classes),
                         track_ids=list(event.track_ids), confidence=event.confidence,
-                        box=list(event.box), snapshot_key=event.snapshot_key, at=event.at)
+                        box=list(event.box), snapshot_key=event.snapshot_key,
+                        clip_key=event.clip_key, at=event.at)
 
 
 def _body(model: BaseModel, *, exclude_unset: bool) -> dict[str, Any]:
