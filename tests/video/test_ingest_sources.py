@@ -1,0 +1,130 @@
+"""Ingest from HTTP MJPEG, and streams that misbehave: resolution changes mid-way, corrupt
+packets. Real encoded video, real sockets (loopback only)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from sereno.demo.media import synthetic_street
+from sereno.video.ingest.health import StreamHealth
+from sereno.video.ingest.reader import SourceOptions, StreamError, StreamReader
+from sereno.video.messages import CameraSpec
+from sereno.video.pipeline import AnalyticsStage
+
+
+class _MjpegHandler(BaseHTTPRequestHandler):
+    frames: ClassVar[list[bytes]] = []
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=camframe")
+        self.end_headers()
+        try:
+            for index in range(10_000):
+                jpeg = self.frames[index % len(self.frames)]
+                self.wfile.write(b"--camframe\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                 + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                time.sleep(0.1)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def mjpeg_url(tmp_path: Path) -> Iterator[str]:
+    clip = synthetic_street(tmp_path / "street.mp4", seconds=2, fps=10)
+    with av.open(str(clip)) as container:
+        _MjpegHandler.frames = [
+            cv2.imencode(".jpg", frame.to_ndarray(format="bgr24"))[1].tobytes()
+            for frame in container.decode(video=0)]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MjpegHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
+    server.shutdown()
+
+
+def test_http_mjpeg_camera(mjpeg_url: str) -> None:
+    health = StreamHealth("MJPEG")
+    reader = StreamReader("MJPEG", mjpeg_url, health, SourceOptions(max_fps=5))
+    frames = []
+    for frame in reader.frames():
+        frames.append(frame)
+        if len(frames) == 6:
+            break
+    assert frames[0].size == (640, 360)
+    assert health.codec == "mjpeg" and health.online
+    assert frames[-1].luma.mean() > 20  # a real picture, not a blank
+
+
+def _encode(path: Path, size: tuple[int, int], seconds: int, fps: int = 10) -> None:
+    """An MPEG-TS clip of moving bars at ``size`` (TS can simply be concatenated)."""
+    width, height = size
+    with av.open(str(path), "w", format="mpegts") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index in range(seconds * fps):
+            image = np.full((height, width, 3), 60, np.uint8)
+            x = (index * 7) % max(1, width - 40)
+            image[height // 3: 2 * height // 3, x: x + 40] = (200, 180, 40)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def test_resolution_change_mid_stream_keeps_the_pipeline_going(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.ts", tmp_path / "b.ts"
+    _encode(first, (640, 360), 2)
+    _encode(second, (320, 240), 2)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    stage = AnalyticsStage(CameraSpec("CAM", joined.as_uri(), rules=(
+        {"id": "r", "camera_id": "CAM", "name": "line", "kind": "line",
+         "points": [[0.5, 0.0], [0.5, 1.0]], "classes": ["person", "vehicle"]},)), None)
+    reader = StreamReader("CAM", joined.as_uri(), StreamHealth("CAM"),
+                          SourceOptions(realtime_files=False, loop_files=False))
+    sizes = []
+
+    def play() -> None:
+        for frame in reader.frames():
+            sizes.append(frame.size)
+            stage.process(frame)
+
+    with pytest.raises(StreamError, match="ended"):
+        play()
+    assert (640, 360) in sizes and (320, 240) in sizes
+    assert stage.engine is not None and stage.engine.width == 320  # rebuilt for the new size
+
+
+def test_corrupt_packets_are_skipped_and_counted(tmp_path: Path) -> None:
+    clip = tmp_path / "clean.ts"
+    _encode(clip, (640, 360), 4)
+    data = bytearray(clip.read_bytes())
+    rng = np.random.default_rng(3)
+    for offset in rng.integers(len(data) // 4, 3 * len(data) // 4, size=400):
+        data[int(offset)] ^= 0xFF  # flip bytes in the middle of the stream
+    broken = tmp_path / "broken.ts"
+    broken.write_bytes(bytes(data))
+    health = StreamHealth("CAM")
+    reader = StreamReader("CAM", broken.as_uri(), health,
+                          SourceOptions(realtime_files=False, loop_files=False))
+    frames: list[object] = []
+    with pytest.raises(StreamError, match="ended"):
+        frames.extend(reader.frames())
+    count = len(frames)
+    assert count >= 20  # decoding went on past the damage
+    assert health.frames == count
+    assert health.decode_errors >= 1  # the packets the decoder refused were counted
