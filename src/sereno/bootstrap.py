@@ -18,7 +18,7 @@ from sereno.adapters.passwords import Argon2PasswordHasher
 from sereno.config import Settings
 from sereno.domain import commands, events
 from sereno.domain.users import LockoutPolicy
-from sereno.services import accounts, cameras, video
+from sereno.services import accounts, cameras, video, watchlist
 from sereno.services.audit import Clock, utcnow
 from sereno.services.event_stream import EventStream
 from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
@@ -87,6 +87,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.DeleteRule: partial(video.delete_rule, clock=clock),
         commands.RecordDetection: partial(video.record_detection, media=media),
         commands.AttachEventClip: video.attach_event_clip,
+        commands.AddWatchlistEntry: partial(watchlist.add_entry, clock=clock),
+        commands.RemoveWatchlistEntry: watchlist.remove_entry,
         commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock),
         commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock),
         commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
@@ -97,7 +99,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
                            events.CamerasImported, events.UserLockedOut,
                            events.CameraStatusChanged, events.DetectionEvent,
                            events.VideoQualityChanged, events.CameraRulesChanged,
-                           events.EventClipReady)
+                           events.EventClipReady, events.WatchlistChanged)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,

@@ -270,6 +270,40 @@ def detection_clip(client: TestClient, headers: dict[str, str], _: str) -> None:
     _denied(client.get(f"/api/v1/detections/{event.event_id}/clip.mp4", headers=headers), 404)
 
 
+def _segura_entry(client: TestClient) -> str:
+    from sereno.domain import commands
+    from sereno.services.accounts import principal_for
+
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    with platform.uow() as uow:
+        dispatcher = uow.users.by_username("dispatcher.segura")
+    who = principal_for(dispatcher, channel="api", address=None)
+    entry = platform.bus.handle(commands.AddWatchlistEntry(who, "PBX-0987", "segura-only"))
+    return str(entry.entry_id)
+
+
+def list_watchlist(client: TestClient, headers: dict[str, str], _: str) -> None:
+    _segura_entry(client)
+    response = client.get("/api/v1/watchlist", headers=headers)
+    if response.status_code == 200:
+        assert all(e["agency"] == "policia-nacional" for e in response.json())
+    else:
+        _denied(response, 403)
+
+
+def add_watchlist(client: TestClient, headers: dict[str, str], _: str) -> None:
+    body = {"plate": "ABC-1234", "reason": "x", "agency": "segura-ep"}
+    _denied(client.post("/api/v1/watchlist", json=body, headers=headers), 403, 422)
+
+
+def remove_watchlist(client: TestClient, headers: dict[str, str], _: str) -> None:
+    entry_id = _segura_entry(client)
+    _denied(client.delete(f"/api/v1/watchlist/{entry_id}", headers=headers), 403, 404)
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    with platform.uow() as uow:
+        assert uow.watchlist.get(entry_id) is not None
+
+
 def metrics(client: TestClient, headers: dict[str, str], _: str) -> None:
     from sereno.video.messages import HealthReport
     from sereno.video.supervisor import HealthRegistry
@@ -347,6 +381,9 @@ CASES: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/events"): live_events,
     ("GET", "/api/v1/cameras/{camera_id}/recordings"): list_recordings,
     ("GET", "/api/v1/metrics"): metrics,
+    ("GET", "/api/v1/watchlist"): list_watchlist,
+    ("POST", "/api/v1/watchlist"): add_watchlist,
+    ("DELETE", "/api/v1/watchlist/{entry_id}"): remove_watchlist,
     ("GET", "/api/v1/detections/{event_id}/clip.mp4"): detection_clip,
     ("GET", "/api/v1/cameras/{camera_id}/recordings/clip.mp4"): play_recording,
     ("GET", "/map"): _page("/map"),

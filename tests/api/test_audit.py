@@ -181,6 +181,20 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
         "operator.segura",
         lambda c, h, p: c.get(f"/api/v1/detections/{_clip_id(p)}/clip.mp4", headers=h),
         "footage.clip"),
+    ("GET", "/api/v1/watchlist"): ("operator.segura",
+                                   lambda c, h, p: c.get("/api/v1/watchlist", headers=h),
+                                   "watchlist.list"),
+    ("POST", "/api/v1/watchlist"): (
+        "dispatcher.segura",
+        lambda c, h, p: c.post("/api/v1/watchlist", headers=h,
+                               json={"plate": "GBC-1234", "reason": "robo"}),
+        "watchlist.add"),
+    ("DELETE", "/api/v1/watchlist/{entry_id}"): (
+        "dispatcher.segura",
+        lambda c, h, p: c.delete(
+            "/api/v1/watchlist/" + c.post("/api/v1/watchlist", headers=h, json={
+                "plate": "GBC-1234", "reason": "robo"}).json()["id"], headers=h),
+        "watchlist.remove"),
     ("GET", "/api/v1/metrics"): ("admin.segura",
                                  lambda c, h, p: c.get("/api/v1/metrics", headers=h),
                                  "metrics.read"),

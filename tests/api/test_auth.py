@@ -13,7 +13,7 @@ from tests.conftest import FakeClock, audit_rows, bearer
 
 def _path(template: str) -> str:
     return (template.replace("{camera_id}", "SEG-001").replace("{user_id}", "x")
-            .replace("{rule_id}", "x").replace("{event_id}", "x"))
+            .replace("{rule_id}", "x").replace("{event_id}", "x").replace("{entry_id}", "x"))
 
 
 def test_every_non_public_route_requires_authentication(client: TestClient) -> None:

@@ -35,6 +35,8 @@ class Permission(StrEnum):
     USER_WRITE = "users:write"
     AUDIT_READ = "audit:read"
     METRICS_READ = "metrics:read"
+    WATCHLIST_READ = "watchlist:read"
+    WATCHLIST_WRITE = "watchlist:write"
 
     @property
     def scope(self) -> str:
@@ -45,13 +47,16 @@ class Permission(StrEnum):
 _EVERYONE = {Permission.AGENCY_READ, Permission.CENTRE_READ, Permission.CAMERA_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OPERATOR: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE}),
-    Role.DISPATCHER: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE}),
-    Role.ANALYST: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE, Permission.CAMERA_EXPORT}),
+    Role.OPERATOR: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE, Permission.WATCHLIST_READ}),
+    Role.DISPATCHER: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE, Permission.WATCHLIST_READ,
+                                            Permission.WATCHLIST_WRITE}),
+    Role.ANALYST: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE, Permission.CAMERA_EXPORT,
+                                         Permission.WATCHLIST_READ}),
     Role.SUPERVISOR: frozenset(
         _EVERYONE
         | {Permission.FOOTAGE_LIVE, Permission.CAMERA_WRITE, Permission.CAMERA_EXPORT,
-           Permission.USER_READ, Permission.METRICS_READ}
+           Permission.USER_READ, Permission.METRICS_READ, Permission.WATCHLIST_READ,
+           Permission.WATCHLIST_WRITE}
     ),
     Role.AUDITOR: frozenset(_EVERYONE | {Permission.USER_READ, Permission.AUDIT_READ}),
     Role.ADMIN: frozenset(

@@ -7,6 +7,7 @@ audit with the same facts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sereno.domain.access import Principal
@@ -110,6 +111,7 @@ class RecordDetection(Command):
     box: tuple[float, float, float, float]
     at: float  # wall-clock seconds
     snapshot_jpeg: bytes | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,3 +120,18 @@ class AttachEventClip(Command):
 
     event_id: str
     clip_key: str
+
+
+@dataclass(frozen=True)
+class AddWatchlistEntry(Command):
+    by: Principal
+    plate: str
+    reason: str
+    expires_at: datetime | None = None
+    tolerance: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoveWatchlistEntry(Command):
+    by: Principal
+    entry_id: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 class Event:
@@ -66,6 +67,7 @@ class DetectionEvent(Event):
     snapshot_key: str | None
     at: datetime
     clip_key: str | None = None  # the event clip, cut from the recording once it exists
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)  # e.g. the plate read
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,8 @@ class VideoQualityChanged(Event):
 @dataclass(frozen=True)
 class CameraRulesChanged(Event):
     camera_id: str
+
+
+@dataclass(frozen=True)
+class WatchlistChanged(Event):
+    agency_id: str

@@ -18,6 +18,7 @@ from sereno.adapters.db.repositories import (
     DetectionRepository,
     RuleRepository,
     UserRepository,
+    WatchlistRepository,
 )
 from sereno.domain.events import Event
 
@@ -33,6 +34,7 @@ class UnitOfWork(abc.ABC):
     audit: AuditRepository
     rules: RuleRepository
     detections: DetectionRepository
+    watchlist: WatchlistRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -80,6 +82,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.audit = AuditRepository(self.session)
         self.rules = RuleRepository(self.session)
         self.detections = DetectionRepository(self.session)
+        self.watchlist = WatchlistRepository(self.session)
         return super().__enter__()
 
     def __exit__(

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from sereno.domain import commands, events
 from sereno.domain.access import Permission, Principal
-from sereno.domain.cameras import Camera
+from sereno.domain.cameras import Camera, Classification
 from sereno.domain.errors import InvalidInput, NotFound
 from sereno.domain.rules import (
     CameraRule,
@@ -154,7 +154,7 @@ def record_detection(cmd: commands.RecordDetection, uow: UnitOfWork,
             event_id=event_id, camera_id=camera.id, owner_agency_id=camera.owner_agency_id,
             rule_id=cmd.rule_id, rule_kind=cmd.rule_kind, classes=cmd.classes,
             track_ids=cmd.track_ids, confidence=cmd.confidence, box=cmd.box,
-            snapshot_key=snapshot_key, at=at)
+            snapshot_key=snapshot_key, at=at, detail=dict(cmd.detail))
         uow.detections.add(event)
         uow.emit(event)
         uow.commit()
@@ -195,7 +195,17 @@ def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
     """What the video workers need for every active camera (Sereno's own view, no caller)."""
     with uow:
         specs = []
+        agencies = [a.id for a in uow.agencies.list()]
+        wanted = uow.watchlist.for_agencies(agencies)
         for camera in uow.cameras.all_active():
+            # A camera reports the plates wanted by the agencies that may see it.
+            watchers = set(agencies) if camera.classification is Classification.SHARED else {
+                camera.owner_agency_id}
+            watchlist = tuple(
+                {"plate": e.plate, "reason": e.reason, "agency_id": e.agency_id,
+                 "expires": e.expires.isoformat() if e.expires else None,
+                 "tolerance": e.tolerance, "entry_id": e.entry_id}
+                for e in wanted if e.agency_id in watchers)
             rules = tuple(
                 {"id": r.id, "camera_id": r.camera_id, "name": r.name, "kind": r.kind.value,
                  "points": r.points, "classes": list(r.classes),
@@ -208,7 +218,7 @@ def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
             specs.append(CameraSpec(
                 camera.id, camera.analytics_stream_url, transport, analytics_fps, masks, None,
                 rules, detect_fps, camera.main_stream_url if recordings_root else None,
-                recordings_root))
+                recordings_root, watchlist))
         return specs
 
 

@@ -20,6 +20,7 @@ class CameraSpec:
     detect_fps: float = 1.0
     record_url: str | None = None  # the main stream, recorded by packet copy; None: no recording
     recordings_root: str | None = None
+    watchlist: tuple[dict[str, Any], ...] = ()  # wanted plates this camera should report
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sereno.video.supervisor import HealthRegistry, VideoSupervisor
 
 logger = logging.getLogger(__name__)
 RELOAD_ON = (events.CameraRegistered, events.CameraUpdated, events.CameraRetired,
-             events.CamerasImported, events.CameraRulesChanged)
+             events.CamerasImported, events.CameraRulesChanged, events.WatchlistChanged)
 
 
 class VideoNode:
@@ -142,7 +142,7 @@ class VideoNode:
                 message.camera_id, payload.get("rule_id"), str(payload["rule_kind"]),
                 tuple(payload["classes"]), tuple(payload["track_ids"]),
                 float(payload["confidence"]), tuple(payload["box"]), float(payload["at"]),
-                payload.get("snapshot_jpeg")))
+                payload.get("snapshot_jpeg"), dict(payload.get("detail") or {})))
         elif message.kind == "quality":
             self.platform.bus.publish(events.VideoQualityChanged(
                 message.camera_id, self._owners.get(message.camera_id, ""),

@@ -79,6 +79,72 @@ def motion_vehicles(boxes: Sequence[MotionBox], detections: Sequence[Detection],
     return found
 
 
+VEHICLE_CLASSES = frozenset({"vehicle", "car", "truck", "bus", "motorcycle", "motorbike", "van"})
+
+
+class PlateStage:
+    """Reads plates on vehicles and reports only watchlist hits (reads that match nothing are
+    not kept: plates are personal data and the agreement is about wanted vehicles)."""
+
+    def __init__(self, camera_id: str, entries: Sequence[dict[str, Any]],
+                 every_s: float = 1.0, cooldown_s: float = 60.0) -> None:
+        from datetime import datetime
+
+        from sereno.video.plates.watchlist import Watchlist, WatchlistEntry
+
+        self.camera_id = camera_id
+        self.watchlist = Watchlist([
+            WatchlistEntry(plate=str(e["plate"]), reason=str(e["reason"]),
+                           agency_id=str(e["agency_id"]),
+                           expires=datetime.fromisoformat(e["expires"]) if e.get("expires")
+                           else None, tolerance=e.get("tolerance"), entry_id=e.get("entry_id"))
+            for e in entries])
+        self.every_s = every_s
+        self.cooldown_s = cooldown_s
+        self._reader: Any = None
+        self._last_read = -1e9
+        self._last_hit: dict[str, float] = {}
+
+    def process(self, frame: Frame, image: Bgr, objects: Sequence[TrackedObject]
+                ) -> list[StageMessage]:
+        vehicles = [o for o in objects if o.class_name in VEHICLE_CLASSES]
+        if not vehicles or frame.monotonic - self._last_read < self.every_s:
+            return []
+        self._last_read = frame.monotonic
+        if self._reader is None:
+            from sereno.video.plates.reader import PlateReader
+
+            self._reader = PlateReader(threads=1)
+        from datetime import UTC, datetime
+
+        moment = datetime.fromtimestamp(frame.wall_time, UTC)
+        regions = [(int(o.box[0]), int(o.box[1]), int(o.box[2]), int(o.box[3]))
+                   for o in vehicles]
+        messages = []
+        for read in self._reader.read(image, regions):
+            for hit in self.watchlist.match(read.plate, at=moment):
+                key = f"{hit.watched_plate}:{hit.agency_id}"
+                if frame.wall_time - self._last_hit.get(key, -1e18) < self.cooldown_s:
+                    continue
+                self._last_hit[key] = frame.wall_time
+                vehicle = vehicles[read.region]
+                height, width = image.shape[:2]
+                messages.append(StageMessage(self.camera_id, "detection", {
+                    "rule_id": None, "rule_kind": "plate", "classes": (vehicle.class_name,),
+                    "track_ids": (vehicle.track_id,), "confidence": round(read.confidence, 3),
+                    "box": (vehicle.box[0] / width, vehicle.box[1] / height,
+                            vehicle.box[2] / width, vehicle.box[3] / height),
+                    "at": frame.wall_time,
+                    "detail": {"plate": read.plate, "watched_plate": hit.watched_plate,
+                               "distance": hit.distance, "reason": hit.reason,
+                               "watching_agency": hit.agency_id},
+                    "snapshot_jpeg": annotated_jpeg(image, [
+                        (read.plate, read.confidence, read.box),
+                        (f"{vehicle.class_name} #{vehicle.track_id}", vehicle.confidence,
+                         vehicle.box)])}))
+        return messages
+
+
 class AnalyticsStage:
     """Quality, motion, detection, tracking and rules for one camera."""
 
@@ -95,6 +161,7 @@ class AnalyticsStage:
         self.engine: RuleEngine | None = None
         self._last_detect = -1e9
         self._frame_size: tuple[int, int] | None = None
+        self.plates = PlateStage(spec.camera_id, spec.watchlist) if spec.watchlist else None
 
     def process(self, frame: Frame) -> list[StageMessage]:
         """Analyse one frame; returns the messages for the main process."""
@@ -124,6 +191,10 @@ class AnalyticsStage:
             if image is None:
                 image = blank(frame.bgr(), self.spec.privacy_masks)
             messages.append(self._detection_message(match, objects, image))
+        if self.plates is not None and any(o.class_name in VEHICLE_CLASSES for o in objects):
+            if image is None:
+                image = blank(frame.bgr(), self.spec.privacy_masks)
+            messages += self.plates.process(frame, image, objects)
         return messages
 
     def _detection_message(self, match: RuleMatch, objects: Sequence[TrackedObject],

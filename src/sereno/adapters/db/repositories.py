@@ -21,6 +21,7 @@ from sereno.adapters.db.tables import (
     cameras,
     detection_events,
     monitoring_centres,
+    plate_watchlist,
     users,
     web_sessions,
 )
@@ -30,6 +31,7 @@ from sereno.domain.cameras import Camera, CameraStatus, Classification
 from sereno.domain.events import DetectionEvent
 from sereno.domain.rules import CameraRule
 from sereno.domain.users import ApiToken, User, WebSession
+from sereno.video.plates.watchlist import WatchlistEntry
 
 
 class AgencyRepository:
@@ -195,7 +197,7 @@ class DetectionRepository:
             id=event.event_id, camera_id=event.camera_id, owner_agency_id=event.owner_agency_id,
             rule_id=event.rule_id, rule_kind=event.rule_kind, classes=list(event.classes),
             track_ids=list(event.track_ids), confidence=event.confidence, box=list(event.box),
-            snapshot_key=event.snapshot_key, at=event.at, detail={}))
+            snapshot_key=event.snapshot_key, at=event.at, detail=dict(event.detail)))
 
     def attach_clip(self, event_id: str, clip_key: str) -> None:
         self.session.execute(detection_events.update()
@@ -224,4 +226,36 @@ class DetectionRepository:
             rule_id=r.rule_id, rule_kind=r.rule_kind, classes=tuple(r.classes),
             track_ids=tuple(r.track_ids), confidence=r.confidence,
             box=(r.box[0], r.box[1], r.box[2], r.box[3]), snapshot_key=r.snapshot_key,
-            at=r.at, clip_key=r.clip_key)
+            at=r.at, clip_key=r.clip_key, detail=dict(r.detail or {}))
+
+
+class WatchlistRepository:
+    """Wanted plates, per agency."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: WatchlistEntry, *, created_by: str, created_at: datetime) -> None:
+        self.session.execute(plate_watchlist.insert().values(
+            id=entry.entry_id, agency_id=entry.agency_id, plate=entry.plate, reason=entry.reason,
+            expires_at=entry.expires, tolerance=entry.tolerance, created_by=created_by,
+            created_at=created_at))
+
+    def get(self, entry_id: str) -> WatchlistEntry | None:
+        row = self.session.execute(
+            select(plate_watchlist).where(plate_watchlist.c.id == entry_id)).first()
+        return None if row is None else self._entry(row)
+
+    def delete(self, entry_id: str) -> None:
+        self.session.execute(plate_watchlist.delete().where(plate_watchlist.c.id == entry_id))
+
+    def for_agencies(self, agency_ids: Sequence[str]) -> list[WatchlistEntry]:
+        rows = self.session.execute(
+            select(plate_watchlist).where(plate_watchlist.c.agency_id.in_(list(agency_ids)))
+            .order_by(plate_watchlist.c.plate)).all()
+        return [self._entry(r) for r in rows]
+
+    @staticmethod
+    def _entry(r: Any) -> WatchlistEntry:
+        return WatchlistEntry(plate=r.plate, reason=r.reason, agency_id=r.agency_id,
+                              expires=r.expires_at, tolerance=r.tolerance, entry_id=r.id)

@@ -202,6 +202,18 @@ detection_events = Table(
 )
 Index("ix_detection_events_camera_at", detection_events.c.camera_id, detection_events.c.at)
 
+plate_watchlist = Table(
+    "plate_watchlist", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("plate", String(16), nullable=False, index=True),
+    Column("reason", String(300), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("tolerance", Integer, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 Index("ix_audit_records_actor_agency_id", audit_records.c.actor_agency_id)
 Index("ix_audit_records_object_agency_id", audit_records.c.object_agency_id)
 Index("ix_audit_records_object", audit_records.c.object_type, audit_records.c.object_id)

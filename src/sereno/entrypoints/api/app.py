@@ -17,7 +17,16 @@ from sereno.bootstrap import Platform
 from sereno.entrypoints.api import errors
 from sereno.entrypoints.api.context import API_PREFIX
 from sereno.entrypoints.api.limits import BodySizeLimit, SecurityHeaders
-from sereno.entrypoints.api.routes import auth, cameras, directory, live, metrics, users, video
+from sereno.entrypoints.api.routes import (
+    auth,
+    cameras,
+    directory,
+    live,
+    metrics,
+    users,
+    video,
+    watchlist,
+)
 from sereno.entrypoints.web import console
 from sereno.video.live import LiveHub
 
@@ -41,7 +50,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.video_health = None  # set by `sereno serve` when the video workers run
     app.state.live_hub = LiveHub()
     for router in (auth.router, cameras.router, users.router, directory.router, video.router,
-                   live.router, metrics.router):
+                   live.router, metrics.router, watchlist.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(console.router)

@@ -5,7 +5,8 @@ into a normalised Ecuadorian plate or rejects it; ``Watchlist`` matches reads ag
 plates exactly or within an edit distance. See ``docs/video/plates.md``.
 """
 
-from sereno.video.plates.reader import PlateRead, PlateReader
+from typing import Any
+
 from sereno.video.plates.text import PlateText, display_plate, normalise_plate, parse_plate
 from sereno.video.plates.watchlist import (
     Watchlist,
@@ -28,3 +29,13 @@ __all__ = [
     "normalise_plate",
     "parse_plate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The reader loads onnxruntime and OpenCV: import it only when asked for, so that the
+    # database layer can use the (pure) watchlist types without pulling the OCR models in.
+    if name in ("PlateRead", "PlateReader"):
+        from sereno.video.plates import reader
+
+        return getattr(reader, name)
+    raise AttributeError(name)
