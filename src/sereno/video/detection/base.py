@@ -119,6 +119,10 @@ def open_session(path: Path, *, sha256: str | None = None,
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # errors only: the converter's shape hints are noise here
+    # Crops of motion regions come in every size: with the arena and memory patterns on,
+    # onnxruntime keeps a buffer plan per input shape and a worker's memory grows to ~1 GB.
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
     try:
         return ort.InferenceSession(str(path), sess_options=options,
                                     providers=["CPUExecutionProvider"])
