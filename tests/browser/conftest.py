@@ -27,17 +27,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Seed a demo node in a temporary folder and serve it, as ``make demo`` does."""
-    workdir = tmp_path_factory.mktemp("node")
+def _serve(workdir: Path, **settings: str) -> Iterator[str]:
+    """Seed a demo node in ``workdir`` and serve it, as ``make demo`` does, until closed."""
     port = _free_port()
     sereno = str(Path(sys.executable).with_name("sereno"))
     env = {**os.environ, "SERENO_DATA_DIR": str(workdir / "var"),
            "SERENO_MEDIA__SNAPSHOT_REFRESH_SECONDS": "1",
-           "SERENO_VIDEO__ENABLED": "false",  # the console test needs no analytics load
            # An unreachable tile server: the map must fall back to its plain background.
-           "SERENO_CONSOLE__MAP_TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"}
+           "SERENO_CONSOLE__MAP_TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png", **settings}
     subprocess.run([sereno, "demo", "seed"], cwd=workdir, env=env, check=True,
                    capture_output=True, timeout=120)
     log = (workdir / "server.log").open("w")
@@ -60,6 +57,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo node without the video workers: the console tests need no analytics load (live
+    MJPEG and snapshots still work; they decode on demand)."""
+    yield from _serve(tmp_path_factory.mktemp("node"), SERENO_VIDEO__ENABLED="false")
+
+
+@pytest.fixture(scope="module")
+def video_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo node with the ingest and analytics workers running, so that real detections
+    happen (the demo's rules on its clips). Module-scoped: two cores cannot afford to keep it
+    analysing while the other browser tests run."""
+    yield from _serve(tmp_path_factory.mktemp("video-node"), SERENO_VIDEO__ENABLED="true")
 
 
 @pytest.fixture(scope="session")

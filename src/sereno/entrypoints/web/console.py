@@ -1,10 +1,12 @@
-"""Console pages: login, map, camera list, camera page, logout, language switch."""
+"""Console pages: login, map, camera list, camera page (live events, rule editor), video wall,
+logout, language switch."""
 
 from __future__ import annotations
 
 import hmac
 import json
 import secrets
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,19 +14,23 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from sereno.domain.access import Permission
-from sereno.domain.cameras import CameraStatus
-from sereno.domain.errors import AccountLocked, AuthenticationFailed
+from sereno.domain.access import Permission, Principal
+from sereno.domain.audit import Outcome
+from sereno.domain.cameras import Camera, CameraStatus
+from sereno.domain.errors import AccessDenied, AccountLocked, AuthenticationFailed
+from sereno.domain.events import DetectionEvent
+from sereno.domain.rules import CameraRule
 from sereno.entrypoints.api.context import (
     SESSION_COOKIE,
     CallerContext,
     check_csrf,
     client_address,
     platform_of,
+    record_refusal,
     resolve_caller,
 )
-from sereno.entrypoints.web.i18n import LANGUAGES, translator
-from sereno.services import accounts, directory
+from sereno.entrypoints.web.i18n import LANGUAGES, MESSAGES, translator
+from sereno.services import accounts, directory, video
 from sereno.services import cameras as camera_service
 from sereno.services.cameras import CameraFilter
 
@@ -32,6 +38,13 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 LANG_COOKIE = "sereno_lang"
 LOGIN_CSRF_COOKIE = "sereno_login_csrf"
+RECENT_EVENTS = 20  # stored detections rendered with a page, so a reload is not empty
+# Browsers open at most six HTTP/1.1 connections per server and an MJPEG stream holds one for
+# as long as it plays: past this many streams a wall tile shows refreshed snapshots instead, so
+# the event feed, thumbnails and the page's own requests still get a connection.
+WALL_STREAMS = 4
+WALL_LAYOUTS = (1, 4, 9, 16)
+WALL_RETRY_S = 5  # a tile without signal tries again this often
 STATUS_COLOURS = {"online": "#2ecc71", "offline": "#e74c3c", "degraded": "#f1c40f",
                   "maintenance": "#3498db", "retired": "#7f8c8d"}
 
@@ -58,9 +71,20 @@ def render(request: Request, template: str, status_code: int = 200,
            context: CallerContext | None = None, **values: Any) -> HTMLResponse:
     """Render a page with the translator, the caller and the CSRF token at hand."""
     language = language_of(request)
+    t = translator(language)
+
+    def texts(*prefixes: str) -> str:
+        """The texts a script shows, as JSON for a ``<script type="application/json">``."""
+        return script_json({k: t(k) for k in MESSAGES["es"] if k.startswith(prefixes)})
+
+    def object_name(name: str) -> str:
+        key = f"object.{name}"
+        return t(key) if key in MESSAGES["es"] else name  # a class the texts do not know
+
     return templates.TemplateResponse(request, template, {
-        "t": translator(language), "lang": language, "caller": context,
+        "t": t, "texts": texts, "object_name": object_name, "lang": language, "caller": context,
         "csrf_token": context.csrf_token if context else None,
+        "can_wall": context is not None and context.principal.can(Permission.FOOTAGE_LIVE),
         "status_colours": STATUS_COLOURS, **values}, status_code=status_code)
 
 
@@ -154,8 +178,8 @@ def map_page(request: Request) -> Response:
                   "tileUrl": console.map_tile_url, "attribution": console.map_tile_attribution,
                   "colours": STATUS_COLOURS}
     return render(request, "map.html", context=context,
-                  cameras_json=json.dumps({"type": "FeatureCollection", "features": features}),
-                  map_json=json.dumps(map_config), camera_count=len(found))
+                  cameras_json=script_json({"type": "FeatureCollection", "features": features}),
+                  map_json=script_json(map_config), camera_count=len(found))
 
 
 @router.get("/cameras", response_class=HTMLResponse)
@@ -182,14 +206,78 @@ def camera_list_page(
                            "agency": agency or "", "tag": tag or "", "q": q or ""})
 
 
+def script_json(value: object) -> str:
+    """JSON for a ``<script type="application/json">`` block: ``<``, ``>`` and ``&`` escaped so
+    that no value (a camera name, say) can close the block and inject markup."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _event_item(event: DetectionEvent) -> dict[str, Any]:
+    """A stored detection as the events panel renders it (the live feed's fields)."""
+    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)  # SQLite drops the zone
+    return {"event_id": event.event_id, "camera_id": event.camera_id,
+            "rule_kind": event.rule_kind, "classes": list(event.classes),
+            "confidence": event.confidence, "snapshot": event.snapshot_key is not None,
+            "at": at.isoformat(), "clock": f"{at:%H:%M:%S}"}
+
+
+def _rule_json(rule: CameraRule) -> dict[str, Any]:
+    return {"id": rule.id, "name": rule.name, "kind": rule.kind.value, "points": rule.points,
+            "classes": list(rule.classes), "direction": rule.direction.value,
+            "dwell_s": rule.dwell_s, "min_count": rule.min_count,
+            "cooldown_s": rule.cooldown_s, "enabled": rule.enabled}
+
+
+def _events_config(who: Principal, cameras: list[Camera], camera_id: str | None) -> str:
+    """What the live events panel's script needs: its camera filter and the camera names."""
+    return script_json({"camera": camera_id, "footage": who.can(Permission.FOOTAGE_LIVE),
+                        "names": {c.id: c.name for c in cameras}})
+
+
 @router.get("/cameras/{camera_id}", response_class=HTMLResponse)
 def camera_page(request: Request, camera_id: str) -> Response:
     context = page_caller(request)
     platform = platform_of(request)
     who = context.principal
     camera = camera_service.get_camera(platform.uow(), who, camera_id, action="page.camera")
+    recent = video.list_detections(platform.uow(), who, camera_id=camera.id, limit=RECENT_EVENTS)
+    # Rules are the owner agency's set-up; a partner's shared camera shows none (and asking
+    # would be recorded as a refusal).
+    rules = (video.list_rules(platform.uow(), who, camera.id)
+             if camera.owner_agency_id == who.agency_id else None)
+    can_edit = rules is not None and camera.changeable_by(who) and not camera.is_retired
     return render(request, "camera.html", context=context, camera=camera,
                   view=camera_service.public_view(camera, who),
                   can_view_footage=who.can(Permission.FOOTAGE_LIVE) and not camera.is_retired,
-                  refresh_seconds=platform.settings.media.snapshot_refresh_seconds)
+                  refresh_seconds=platform.settings.media.snapshot_refresh_seconds,
+                  recent=[_event_item(e) for e in recent],
+                  events_json=_events_config(who, [camera], camera.id),
+                  rules=rules, can_edit_rules=can_edit,
+                  rules_json=script_json({"camera": camera.id, "editable": can_edit,
+                                          "rules": [_rule_json(r) for r in rules or []]}))
 
+
+@router.get("/wall", response_class=HTMLResponse)
+def wall_page(request: Request) -> Response:
+    """The video wall: live tiles an operator fills from the list of visible cameras."""
+    context = page_caller(request)
+    platform = platform_of(request)
+    who = context.principal
+    if not who.can(Permission.FOOTAGE_LIVE):
+        # Refused before any use-case runs, so the edge records it (as it does for CSRF).
+        reason = "your roles do not allow live footage, so there is no video wall for you"
+        record_refusal(request, "page.wall", Outcome.DENIED, reason)
+        raise AccessDenied(reason)
+    found = [c for c in camera_service.list_cameras(platform.uow(), who, action="page.wall")
+             if not c.is_retired]
+    recent = video.list_detections(platform.uow(), who, limit=RECENT_EVENTS)
+    wall = {"user": who.username, "layouts": list(WALL_LAYOUTS), "streams": WALL_STREAMS,
+            "refresh": platform.settings.media.snapshot_refresh_seconds, "retry": WALL_RETRY_S,
+            "cameras": [{"id": c.id, "name": c.name, "status": c.status.value}
+                        for c in found]}
+    return render(request, "wall.html", context=context, cameras=found,
+                  recent=[_event_item(e) for e in recent], layouts=WALL_LAYOUTS,
+                  wall_refresh=platform.settings.media.snapshot_refresh_seconds,
+                  wall_retry=WALL_RETRY_S,
+                  wall_json=script_json(wall), events_json=_events_config(who, found, None))
