@@ -99,7 +99,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
                            events.CamerasImported, events.UserLockedOut,
                            events.CameraStatusChanged, events.DetectionEvent,
                            events.VideoQualityChanged, events.CameraRulesChanged,
-                           events.EventClipReady, events.WatchlistChanged)
+                           events.EventClipReady, events.WatchlistChanged,
+                           events.TracksUpdated)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,

@@ -72,12 +72,17 @@ def test_people_crossing_a_line_raise_detection_events_over_rtsp(
             finally:
                 node.stop()
         detection = next(e for e in seen if isinstance(e, events.DetectionEvent))
+        tracks = [e for e in seen if isinstance(e, events.TracksUpdated) and e.tracks]
         statuses = [e.status for e in seen if isinstance(e, events.CameraStatusChanged)
                     and e.camera_id == "SEG-002"]
     assert detection.camera_id == "SEG-002" and detection.rule_kind == "line"
     assert "person" in detection.classes and detection.confidence > 0.5
     assert platform.media.get(detection.snapshot_key or "")[:2] == b"\xff\xd8"  # type: ignore[index]
     assert "offline" in statuses and statuses[-1] == "online"
+    # Boxes for the live view: normalised, with track ids and classes.
+    track_id, class_name, x1, y1, x2, y2 = tracks[0].tracks[0]
+    assert track_id >= 0
+    assert class_name in ("person", "vehicle") and 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
     with platform.uow() as uow:
         stored = uow.detections.recent(["SEG-002"])
     assert detection.event_id in {e.event_id for e in stored}

@@ -98,3 +98,12 @@ class CameraRulesChanged(Event):
 @dataclass(frozen=True)
 class WatchlistChanged(Event):
     agency_id: str
+
+
+@dataclass(frozen=True)
+class TracksUpdated(Event):
+    """What a camera's tracker sees now (for boxes over live view; not stored)."""
+
+    camera_id: str
+    at: float
+    tracks: tuple[tuple[int, str, float, float, float, float], ...]  # id, class, x1 y1 x2 y2 (0..1)

@@ -143,6 +143,10 @@ class VideoNode:
                 tuple(payload["classes"]), tuple(payload["track_ids"]),
                 float(payload["confidence"]), tuple(payload["box"]), float(payload["at"]),
                 payload.get("snapshot_jpeg"), dict(payload.get("detail") or {})))
+        elif message.kind == "tracks":
+            self.platform.bus.publish(events.TracksUpdated(
+                message.camera_id, float(payload["at"]),
+                tuple(tuple(t) for t in payload["tracks"])))
         elif message.kind == "quality":
             self.platform.bus.publish(events.VideoQualityChanged(
                 message.camera_id, self._owners.get(message.camera_id, ""),

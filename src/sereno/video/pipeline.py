@@ -186,6 +186,10 @@ class AnalyticsStage:
             detections = detect_in_regions(self.detector, image, regions)
         detections += motion_vehicles(motion.boxes, detections, frame.size)
         objects = self.tracker.update(detections)
+        width, height = frame.size
+        messages.append(StageMessage(frame.camera_id, "tracks", {"at": frame.wall_time, "tracks": [
+            (o.track_id, o.class_name, round(o.box[0] / width, 4), round(o.box[1] / height, 4),
+             round(o.box[2] / width, 4), round(o.box[3] / height, 4)) for o in objects]}))
         assert self.engine is not None
         for match in self.engine.evaluate(objects, frame.wall_time):
             if image is None:

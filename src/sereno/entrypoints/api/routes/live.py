@@ -29,7 +29,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (401, 403, 404, 409)}
 RECHECK_S = 30.0
 BOUNDARY = "sereno-frame"
-LIVE_EVENTS = (events.DetectionEvent, events.CameraStatusChanged, events.VideoQualityChanged)
+LIVE_EVENTS = (events.DetectionEvent, events.CameraStatusChanged, events.VideoQualityChanged,
+               events.EventClipReady, events.TracksUpdated)
 
 
 @router.get("/cameras/{camera_id}/live.mjpeg", responses={
