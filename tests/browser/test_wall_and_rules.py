@@ -241,4 +241,12 @@ def test_events_panel_shows_live_detections(page: Page, video_server: str) -> No
         assert time.monotonic() < deadline, "no live detection on the wall within 90 s"
         page.wait_for_timeout(500)
     assert len(page.locator("#events-list .event").all()) <= 50
+
+    # Live tiles carry the tracker's boxes over the picture.
+    page.get_by_test_id("layout-4").click()
+    page.get_by_test_id("wall-camera-SEG-002").drag_to(page.get_by_test_id("tile-0"))
+    _wait_for(page, _tile_playing(0, "SEG-002"), 20)
+    _wait_for(page, "document.querySelectorAll(\"[data-testid='tile-0'] svg.tile-boxes rect\")"
+                    ".length > 0", 60)
+    page.screenshot(path=SHOTS / "console-wall-boxes.png")
     assert errors == []

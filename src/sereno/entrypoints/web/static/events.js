@@ -126,5 +126,13 @@
       document.dispatchEvent(new CustomEvent("sereno:event", { detail: { type: type, data: data } }));
     });
   });
+  // Track boxes are not listed: they only go to the rest of the page (boxes over the wall).
+  source.addEventListener("TracksUpdated", function (message) {
+    let data;
+    try { data = JSON.parse(message.data); } catch (error) { return; }
+    if (!data || (config.camera && data.camera_id !== config.camera)) return;
+    document.dispatchEvent(new CustomEvent("sereno:event",
+                                           { detail: { type: "TracksUpdated", data: data } }));
+  });
   window.addEventListener("pagehide", function () { source.close(); });
 })();

@@ -309,4 +309,53 @@
   window.addEventListener("pagehide", function () { tiles.forEach(stopFeed); });
 
   render();
+  // --- boxes over live tiles ------------------------------------------------------------------
+  // The workers' tracker publishes normalised boxes (TracksUpdated); draw them over the part of
+  // the tile the picture really occupies (object-fit: contain letterboxes it), and let them
+  // fade when no update comes.
+  const SVG = "http://www.w3.org/2000/svg";
+  function overlayOf(entry) {
+    let svg = entry.node.querySelector("svg.tile-boxes");
+    if (!svg) {
+      svg = document.createElementNS(SVG, "svg");
+      svg.setAttribute("class", "tile-boxes");
+      svg.setAttribute("viewBox", "0 0 1 1");
+      svg.setAttribute("preserveAspectRatio", "none");
+      entry.node.appendChild(svg);
+    }
+    const image = entry.node.querySelector(".tile-img");
+    const box = entry.node.getBoundingClientRect();
+    const ratio = image && image.naturalWidth ? image.naturalWidth / image.naturalHeight : 4 / 3;
+    let width = box.width, height = box.width / ratio;
+    if (height > box.height) { height = box.height; width = box.height * ratio; }
+    svg.style.left = ((box.width - width) / 2) + "px";
+    svg.style.top = ((box.height - height) / 2) + "px";
+    svg.style.width = width + "px";
+    svg.style.height = height + "px";
+    return svg;
+  }
+  document.addEventListener("sereno:event", function (event) {
+    if (event.detail.type !== "TracksUpdated") return;
+    const data = event.detail.data;
+    tiles.forEach(function (entry) {
+      if (entry.cameraId !== data.camera_id || !entry.node.classList.contains("live")) return;
+      const svg = overlayOf(entry);
+      while (svg.firstChild) svg.removeChild(svg.firstChild);
+      (data.tracks || []).forEach(function (track) {
+        const rect = document.createElementNS(SVG, "rect");
+        rect.setAttribute("x", track[2]);
+        rect.setAttribute("y", track[3]);
+        rect.setAttribute("width", Math.max(0, track[4] - track[2]));
+        rect.setAttribute("height", Math.max(0, track[5] - track[3]));
+        rect.setAttribute("class", "track track-" + track[1]);
+        rect.setAttribute("vector-effect", "non-scaling-stroke");
+        svg.appendChild(rect);
+      });
+      svg.dataset.tracks = String((data.tracks || []).length);
+      clearTimeout(entry.boxesTimer);
+      entry.boxesTimer = setTimeout(function () {
+        while (svg.firstChild) svg.removeChild(svg.firstChild);
+      }, 2000);
+    });
+  });
 })();
