@@ -1,0 +1,44 @@
+"""The video benchmark still runs: ``bench/video.py --quick --json --cameras 1`` as a real
+process, its last stdout line one JSON object whose headline numbers are all positive.
+
+The only test that runs the benchmark (the full run is ``make bench``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+KEYS = (
+    "cameras_per_core_decode_limit", "cameras_per_core_ingest_motion",
+    "cameras_per_core_pipeline", "detector_raw_fps", "detector_pipeline_fps",
+    "frame_to_event_p50_ms", "frame_to_event_p99_ms", "rss_mb_per_camera",
+    "recording_cpu_s_per_camera_s", "remux_limit_cpu_s_per_camera_s",
+)
+
+
+@pytest.mark.skipif(not VTEST.exists(), reason="Debian opencv-doc (vtest.avi) not installed")
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ffmpeg CLI is not installed")
+def test_quick_benchmark_reports_positive_numbers() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "video.py"), "--quick", "--json", "--cameras", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines, result.stderr[-2000:]
+    report = json.loads(lines[-1])
+    for key in KEYS:
+        value = report.get(key)
+        assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
+    machine = report["machine"]
+    assert machine["cores"] >= 1 and machine["onnxruntime"] and machine["pyav"]
+    assert report["params"]["cameras"] == 1 and report["params"]["quick"] is True
+    assert "Sereno video benchmark" in result.stdout  # the human table comes first
