@@ -84,6 +84,8 @@ class VideoSettings(BaseModel):
     retention_max_mb_per_camera: float = Field(200.0, gt=0)
     event_clip_pre_s: float = Field(5.0, ge=0, le=120)
     event_clip_post_s: float = Field(5.0, ge=0, le=120)
+    models_dir: Path | None = Field(default=None, description="operators' ONNX detector "
+                                    "models (default: <data_dir>/models)")
 
 
 class ConsoleSettings(BaseModel):
@@ -130,6 +132,8 @@ class Settings(BaseSettings):
     def _profile_defaults(self) -> Settings:
         if self.bus.kind is None:
             self.bus.kind = "inprocess" if self.profile is Profile.EMBEDDED else "nats"
+        if self.video.models_dir is None:
+            self.video.models_dir = self.data_dir / "models"
         if self.video.enabled is None:
             self.video.enabled = self.profile is Profile.EMBEDDED
         if self.workers.stream_health_in_server is None:

@@ -166,3 +166,31 @@ def test_event_clips_are_cut_from_the_recording(client: TestClient, platform: Pl
     assert 5.5 <= duration <= 9.0  # 3 s before, 3 s after, starting on the keyframe before
     listed = client.get("/api/v1/detections?camera_id=SEG-002", headers=operator).json()
     assert listed[0]["clip_key"].endswith(f"{event.event_id}.mp4")
+
+
+def test_per_camera_video_settings(client: TestClient, platform: Platform) -> None:
+    from sereno.services.video import camera_specs
+
+    admin = bearer(client, "admin.segura")
+    for bad, needle in (({"detector": {"kind": "yolov8", "path": "/etc/passwd"}}, "relative"),
+                        ({"detector": {"kind": "yolov8", "path": "../../x.onnx"}}, "relative"),
+                        ({"detector": {"kind": "rcnn"}}, "kind"),
+                        ({"record": "yes"}, "record"),
+                        ({"retention_hours": 0}, "retention_hours"),
+                        ({"colour": "red"}, "unknown video setting")):
+        response = client.patch("/api/v1/cameras/SEG-002", json={"video": bad}, headers=admin)
+        assert response.status_code == 422, bad
+        assert needle in response.json()["error"]["message"]
+    good = {"record": False, "detect_fps": 2, "retention_hours": 6,
+            "detector": {"kind": "yolov8", "path": "vehiculos/yolov8n.onnx",
+                         "classes": ["car", "truck"], "confidence": 0.4}}
+    response = client.patch("/api/v1/cameras/SEG-002", json={"video": good}, headers=admin)
+    assert response.status_code == 200 and response.json()["video"] == good
+    police = bearer(client, "operator.policia")  # partners do not see a camera's set-up
+    assert client.get("/api/v1/cameras/SEG-002", headers=police).json()["video"] == {}
+    specs = {s.camera_id: s for s in camera_specs(
+        platform.uow(), analytics_fps=2, detect_fps=1, transport="tcp",
+        recordings_root="/srv/rec", models_dir="/srv/models")}
+    assert specs["SEG-002"].record_url is None and specs["SEG-002"].detect_fps == 2
+    assert specs["SEG-002"].detector == good["detector"]
+    assert specs["SEG-001"].record_url is not None and specs["SEG-001"].detector is None

@@ -226,6 +226,11 @@ def test_events_panel_shows_live_detections(page: Page, video_server: str) -> No
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("event-dialog")).to_be_hidden()
 
+    # Stream health from the video worker, refreshed on the page.
+    _wait_for(page, "document.getElementById('stream-health').dataset.reported === 'yes'", 15)
+    expect(page.locator("#stream-health [data-field='online']")).to_have_text("sí")
+    expect(page.locator("#stream-health [data-field='resolution']")).to_contain_text("h264")
+
     # After a reload the stored detection is still listed (rendered by the server).
     page.reload()
     expect(page.locator(f"#events-list [data-event-id='{new_id}']")).to_contain_text(

@@ -128,3 +128,13 @@ def test_corrupt_packets_are_skipped_and_counted(tmp_path: Path) -> None:
     assert count >= 20  # decoding went on past the damage
     assert health.frames == count
     assert health.decode_errors >= 1  # the packets the decoder refused were counted
+
+
+def test_a_missing_operator_model_falls_back_to_motion_only(tmp_path: Path) -> None:
+    from sereno.video.pipeline import analytics_stages
+
+    spec = CameraSpec("CAM", "file:///x.mp4", models_dir=str(tmp_path),
+                      detector={"kind": "yolov8", "path": "vehiculos/missing.onnx"})
+    (stage,) = analytics_stages(spec)
+    assert stage.detector is None  # logged; motion, tracking and quality still run
+    assert analytics_stages(CameraSpec("CAM", "file:///x.mp4", analytics=False)) == []

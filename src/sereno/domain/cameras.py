@@ -66,6 +66,7 @@ class Camera:
     classification: Classification = Classification.PRIVATE
     tags: list[str] = field(default_factory=list)
     privacy_masks: list[list[list[float]]] = field(default_factory=list)
+    video: dict[str, Any] = field(default_factory=dict)  # see validate_video_settings
     created_at: datetime | None = None
     updated_at: datetime | None = None
     retired_at: datetime | None = None
@@ -112,7 +113,11 @@ class Camera:
 EDITABLE_FIELDS = (
     "name", "centre_id", "latitude", "longitude", "heading_deg", "fov_deg", "range_m",
     "main_stream_url", "sub_stream_url", "status", "classification", "tags", "privacy_masks",
+    "video",
 )
+VIDEO_KEYS = frozenset({"analytics", "record", "detector", "retention_hours", "retention_mb",
+                        "detect_fps"})
+DETECTOR_KINDS = frozenset({"ssd", "yolo", "yolov5", "yolov8", "yolov11"})
 
 
 def validate_camera_id(value: str) -> str:
@@ -210,6 +215,35 @@ def validate_privacy_masks(masks: Any) -> list[list[list[float]]]:
     return cleaned
 
 
+def validate_video_settings(video: Any) -> dict[str, Any]:
+    """Per-camera video settings: ``analytics`` and ``record`` (booleans), ``detect_fps``,
+    ``retention_hours``, ``retention_mb`` (numbers), and ``detector``: a detector config whose
+    model ``path`` is relative to the node's models folder (no absolute paths, no ``..``)."""
+    if not isinstance(video, dict):
+        raise InvalidInput("video must be an object")
+    unknown = sorted(set(video) - VIDEO_KEYS)
+    if unknown:
+        raise InvalidInput(f"unknown video setting(s): {', '.join(unknown)}")
+    for flag in ("analytics", "record"):
+        if flag in video and not isinstance(video[flag], bool):
+            raise InvalidInput(f"video.{flag} must be true or false")
+    for name, low, high in (("detect_fps", 0.1, 30.0), ("retention_hours", 0.1, 24 * 365.0),
+                            ("retention_mb", 1.0, 10_000_000.0)):
+        value = video.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not low <= value <= high):
+            raise InvalidInput(f"video.{name} must be a number from {low:g} to {high:g}")
+    detector = video.get("detector")
+    if detector is not None:
+        if not isinstance(detector, dict) or detector.get("kind") not in DETECTOR_KINDS:
+            raise InvalidInput("video.detector needs a kind: " + ", ".join(sorted(DETECTOR_KINDS)))
+        path = detector.get("path")
+        if path is not None and (not isinstance(path, str) or path.startswith(("/", "~"))
+                                 or ".." in path.replace("\\", "/").split("/")):
+            raise InvalidInput("video.detector.path must be relative to the models folder")
+    return dict(video)
+
+
 def validate_camera(camera: Camera) -> None:
     """Check every rule on a camera; raises ``InvalidInput`` naming the first broken one."""
     validate_camera_id(camera.id)
@@ -223,3 +257,4 @@ def validate_camera(camera: Camera) -> None:
         validate_stream_url(camera.sub_stream_url, field_name="sub_stream_url")
     camera.tags = validate_tags(camera.tags)
     camera.privacy_masks = validate_privacy_masks(camera.privacy_masks)
+    camera.video = validate_video_settings(camera.video)

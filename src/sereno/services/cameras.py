@@ -155,6 +155,7 @@ def public_view(camera: Camera, who: Principal) -> dict[str, Any]:
                            if own and camera.sub_stream_url else None),
         "status": camera.status.value, "classification": camera.classification.value,
         "tags": list(camera.tags), "privacy_masks": camera.privacy_masks if own else [],
+        "video": dict(camera.video) if own else {},
         "created_at": camera.created_at.isoformat() if camera.created_at else None,
         "updated_at": camera.updated_at.isoformat() if camera.updated_at else None,
         "retired_at": camera.retired_at.isoformat() if camera.retired_at else None,
@@ -341,6 +342,8 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
             out[name] = value or None
         elif name in ("tags", "privacy_masks"):
             out[name] = list(value or [])
+        elif name == "video":
+            out[name] = dict(value or {})
         else:
             out[name] = value
     return out

@@ -191,7 +191,8 @@ def read_camera_health(uow: UnitOfWork, who: Principal, camera_id: str) -> Camer
 
 
 def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
-                 transport: str, recordings_root: str | None = None) -> list[CameraSpec]:
+                 transport: str, recordings_root: str | None = None,
+                 models_dir: str | None = None) -> list[CameraSpec]:
     """What the video workers need for every active camera (Sereno's own view, no caller)."""
     with uow:
         specs = []
@@ -215,10 +216,13 @@ def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
                 for r in uow.rules.for_camera(camera.id))
             masks = tuple(tuple((float(x), float(y)) for x, y in m)
                           for m in camera.privacy_masks)
+            video = camera.video
+            record = recordings_root is not None and video.get("record", True)
             specs.append(CameraSpec(
-                camera.id, camera.analytics_stream_url, transport, analytics_fps, masks, None,
-                rules, detect_fps, camera.main_stream_url if recordings_root else None,
-                recordings_root, watchlist))
+                camera.id, camera.analytics_stream_url, transport, analytics_fps, masks,
+                video.get("detector"), rules, float(video.get("detect_fps", detect_fps)),
+                camera.main_stream_url if record else None, recordings_root, watchlist,
+                bool(video.get("analytics", True)), models_dir))
         return specs
 
 

@@ -21,6 +21,8 @@ class CameraSpec:
     record_url: str | None = None  # the main stream, recorded by packet copy; None: no recording
     recordings_root: str | None = None
     watchlist: tuple[dict[str, Any], ...] = ()  # wanted plates this camera should report
+    analytics: bool = True  # False: ingest and health only
+    models_dir: str | None = None  # where operators' detector models live
 
 
 @dataclass(frozen=True)

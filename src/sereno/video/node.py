@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 from sereno.bootstrap import Platform
 from sereno.domain import commands, events
@@ -32,6 +33,7 @@ class VideoNode:
         self._supervisor: VideoSupervisor | None = None
         self._lock = threading.Lock()
         self._owners: dict[str, str] = {}
+        self._camera_video: dict[str, dict[str, Any]] = {}
         self._reload_wanted = threading.Event()
         self._stopping = threading.Event()
         self.clips: ClipCutter | None = None
@@ -73,9 +75,12 @@ class VideoNode:
         for camera_id, owner in dict(self._owners).items():
             if not (root / camera_id).exists():
                 continue
+            own = self._camera_video.get(camera_id, {})  # the camera's own limits win
             report = apply_retention(
-                SegmentIndex(root, camera_id), max_age_hours=video.retention_max_hours,
-                max_bytes=int(video.retention_max_mb_per_camera * 1_000_000))
+                SegmentIndex(root, camera_id),
+                max_age_hours=float(own.get("retention_hours", video.retention_max_hours)),
+                max_bytes=int(float(own.get("retention_mb", video.retention_max_mb_per_camera))
+                              * 1_000_000))
             if report.deleted_count:
                 deleted += report.deleted_count
                 with self.platform.uow() as uow:
@@ -110,9 +115,12 @@ class VideoNode:
         root = self.platform.settings.recordings_root
         specs = camera_specs(self.platform.uow(), analytics_fps=video.analytics_fps,
                              detect_fps=video.detect_fps, transport=video.rtsp_transport,
-                             recordings_root=str(root) if video.record else None)
+                             recordings_root=str(root) if video.record else None,
+                             models_dir=str(video.models_dir))
         with self.platform.uow() as uow:
-            self._owners = {c.id: c.owner_agency_id for c in uow.cameras.all_active()}
+            active = list(uow.cameras.all_active())
+            self._owners = {c.id: c.owner_agency_id for c in active}
+            self._camera_video = {c.id: c.video for c in active}
         with self._lock:
             if self._supervisor is not None:
                 self._supervisor.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -228,9 +229,13 @@ def _person_detector() -> Detector:
 
 def analytics_stages(spec: CameraSpec) -> Sequence[AnalyticsStage]:
     """Stage factory for worker processes (importable, so it crosses the process boundary)."""
+    if not spec.analytics:
+        return []
     detector: Detector | None
     try:
-        detector = build_detector(spec.detector) if spec.detector else _person_detector()
+        models = Path(spec.models_dir) if spec.models_dir else None
+        detector = (build_detector(spec.detector, models_dir=models) if spec.detector
+                    else _person_detector())
     except Exception:  # a broken model must not stop motion, tracking and quality checks
         logger.exception("camera %s: detector unavailable; motion-only analytics",
                          spec.camera_id)

@@ -91,6 +91,7 @@ cameras = Table(
     Column("classification", String(16), nullable=False),
     Column("tags", JSON, nullable=False),
     Column("privacy_masks", JSON, nullable=False),
+    Column("video", JSON, nullable=False, server_default="{}"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("retired_at", UtcDateTime, nullable=True),

@@ -49,6 +49,9 @@ class CameraIn(Strict):
     classification: Literal["shared", "private"] = "private"
     tags: list[str] = Field(default_factory=list, max_length=32)
     privacy_masks: list[list[Point]] = Field(default_factory=list, max_length=16)
+    video: dict[str, Any] = Field(default_factory=dict, description=(
+        "analytics/record (bool), detect_fps, retention_hours, retention_mb, detector "
+        "(kind, path relative to the models folder, classes, confidence, sha256)"))
 
 
 class CameraPatch(Strict):
@@ -67,6 +70,7 @@ class CameraPatch(Strict):
     classification: Literal["shared", "private"] | None = None
     tags: list[str] | None = Field(default=None, max_length=32)
     privacy_masks: list[list[Point]] | None = Field(default=None, max_length=16)
+    video: dict[str, Any] | None = None
 
 
 class CameraOut(BaseModel):
@@ -85,6 +89,7 @@ class CameraOut(BaseModel):
     classification: str
     tags: list[str]
     privacy_masks: list[list[list[float]]]
+    video: dict[str, Any]
     created_at: str | None
     updated_at: str | None
     retired_at: str | None

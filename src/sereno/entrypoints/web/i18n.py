@@ -8,6 +8,12 @@ LANGUAGES = ("es", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "es": {
+        "health.title": "Salud del flujo", "health.online": "En línea",
+        "health.fps": "Cuadros por segundo", "health.bitrate": "Tasa de bits",
+        "health.resolution": "Resolución", "health.age": "Último cuadro hace",
+        "health.errors": "Errores de decodificación", "health.reconnects": "Reconexiones",
+        "health.last_error": "Último error", "health.yes": "sí", "health.no": "no",
+        "health.none": "Ningún trabajador de video informa de esta cámara.",
         "app.tagline": "Monitoreo conjunto",
         "nav.map": "Mapa", "nav.cameras": "Cámaras", "nav.logout": "Cerrar sesión",
         "nav.language": "English",
@@ -90,6 +96,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rules.drawing": "Dibujo de reglas",
     },
     "en": {
+        "health.title": "Stream health", "health.online": "Online",
+        "health.fps": "Frames per second", "health.bitrate": "Bitrate",
+        "health.resolution": "Resolution", "health.age": "Last frame",
+        "health.errors": "Decode errors", "health.reconnects": "Reconnects",
+        "health.last_error": "Last error", "health.yes": "yes", "health.no": "no",
+        "health.none": "No video worker reports this camera.",
         "app.tagline": "Joint monitoring",
         "nav.map": "Map", "nav.cameras": "Cameras", "nav.logout": "Log out",
         "nav.language": "Español",
