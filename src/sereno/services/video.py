@@ -41,6 +41,18 @@ def _own_camera(uow: UnitOfWork, who: Principal, camera_id: str, action: str) ->
     return camera
 
 
+def _changeable_rule(uow: UnitOfWork, who: Principal, camera_id: str, rule_id: str,
+                     action: str) -> tuple[Camera, CameraRule]:
+    """An own camera the caller may change, and one of its rules; refused otherwise."""
+    camera = _own_camera(uow, who, camera_id, action)
+    changeable_or_refuse(uow, who, camera, action)
+    rule = uow.rules.get(rule_id)
+    if rule is None or rule.camera_id != camera.id:
+        refuse(uow, who, action, NotFound(f"no rule {rule_id!r} on {camera.id}"),
+               object_type="rule", object_id=rule_id, object_agency_id=camera.owner_agency_id)
+    return camera, rule
+
+
 def _apply(rule: CameraRule, values: dict[str, Any]) -> None:
     unknown = sorted(set(values) - set(RULE_FIELDS))
     if unknown:
@@ -98,13 +110,7 @@ def update_rule(cmd: commands.UpdateRule, uow: UnitOfWork, clock: Clock) -> Came
     """Change a rule of an own camera."""
     who, action = cmd.by, "rule.update"
     with uow:
-        camera = _own_camera(uow, who, cmd.camera_id, action)
-        changeable_or_refuse(uow, who, camera, action)
-        rule = uow.rules.get(cmd.rule_id)
-        if rule is None or rule.camera_id != camera.id:
-            refuse(uow, who, action, NotFound(f"no rule {cmd.rule_id!r} on {camera.id}"),
-                   object_type="rule", object_id=cmd.rule_id,
-                   object_agency_id=camera.owner_agency_id)
+        camera, rule = _changeable_rule(uow, who, cmd.camera_id, cmd.rule_id, action)
         try:
             _apply(rule, cmd.changes)
         except (InvalidInput, ValueError) as error:
@@ -123,13 +129,7 @@ def delete_rule(cmd: commands.DeleteRule, uow: UnitOfWork, clock: Clock) -> None
     """Remove a rule of an own camera."""
     who, action = cmd.by, "rule.delete"
     with uow:
-        camera = _own_camera(uow, who, cmd.camera_id, action)
-        changeable_or_refuse(uow, who, camera, action)
-        rule = uow.rules.get(cmd.rule_id)
-        if rule is None or rule.camera_id != camera.id:
-            refuse(uow, who, action, NotFound(f"no rule {cmd.rule_id!r} on {camera.id}"),
-                   object_type="rule", object_id=cmd.rule_id,
-                   object_agency_id=camera.owner_agency_id)
+        camera, rule = _changeable_rule(uow, who, cmd.camera_id, cmd.rule_id, action)
         uow.rules.delete(rule)
         record(uow, who, action, object_type="rule", object_id=rule.id,
                object_agency_id=camera.owner_agency_id, now=clock())
