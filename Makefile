@@ -6,16 +6,19 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 VENDOR := src/sereno/entrypoints/web/static/vendor/leaflet
 
-.PHONY: demo test install assets lint typecheck check system-deps clean
+.PHONY: demo test bench install assets lint typecheck check system-deps clean
 
 demo: install assets ## install, seed the Guayaquil demo city and serve it on :8080
 	$(VENV)/bin/sereno demo seed
 	$(VENV)/bin/sereno serve
 
 test: install assets system-deps ## install test tools and run the whole suite
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
+
+bench: install system-deps ## video pipeline figures beside raw FFmpeg decode (not part of tests)
+	$(PY) bench/video.py
 
 install: $(STAMP)
 
@@ -42,7 +45,7 @@ system-deps: ## Debian packages the tests need; root on CI machines
 	@scripts/install-system-deps.sh --if-missing
 
 lint:
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests bench
 
 typecheck:
 	$(VENV)/bin/mypy
