@@ -184,7 +184,10 @@ class AnalyticsStage:
         if self.detector is not None:
             image = blank(frame.bgr(), self.spec.privacy_masks)
             regions = [(b.x1, b.y1, b.x2, b.y2) for b in motion.boxes]
-            detections = detect_in_regions(self.detector, image, regions)
+            # One inference at a time per process: the cameras share one session, and
+            # concurrent runs each keep their own working buffers (~125 MB per camera more).
+            with _inference_lock:
+                detections = detect_in_regions(self.detector, image, regions)
         detections += motion_vehicles(motion.boxes, detections, frame.size)
         objects = self.tracker.update(detections)
         width, height = frame.size
@@ -215,6 +218,7 @@ class AnalyticsStage:
 
 _shared_person_detector: Detector | None = None
 _shared_lock = threading.Lock()
+_inference_lock = threading.Lock()
 
 
 def _person_detector() -> Detector:

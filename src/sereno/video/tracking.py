@@ -24,9 +24,12 @@ class ObjectTracker:
             track_activation_threshold=activation, minimum_consecutive_frames=1,
             high_conf_det_threshold=activation)
         self._class_ids: dict[str, int] = {}
+        self._idle = True  # no detections last time and no track alive
 
     def update(self, detections: list[Detection]) -> list[TrackedObject]:
         """Feed this frame's detections (possibly none); returns the confirmed tracks."""
+        if not detections and self._idle:
+            return []  # an empty scene stays empty: skip the tracker's bookkeeping
         names = {name: self._class_ids.setdefault(name, len(self._class_ids))
                  for name in {d.class_name for d in detections}}
         by_id = {v: k for k, v in self._class_ids.items()}
@@ -41,6 +44,7 @@ class ObjectTracker:
         tracked = self._tracker.update(sv.Detections(xyxy=xyxy, confidence=confidence,
                                                      class_id=class_id))
         objects: list[TrackedObject] = []
+        self._idle = not detections and not self._tracker.tracks  # nothing alive, lost or not
         if tracked.tracker_id is None or tracked.confidence is None or tracked.class_id is None:
             return objects
         for box, score, cls, track_id in zip(tracked.xyxy, tracked.confidence, tracked.class_id,
