@@ -162,6 +162,7 @@ class AnalyticsStage:
         self.engine: RuleEngine | None = None
         self._last_detect = -1e9
         self._frame_size: tuple[int, int] | None = None
+        self._had_tracks = False
         self.plates = PlateStage(spec.camera_id, spec.watchlist) if spec.watchlist else None
 
     def process(self, frame: Frame) -> list[StageMessage]:
@@ -190,10 +191,14 @@ class AnalyticsStage:
             detections = detect_in_regions(self.detector, image, regions)
         detections += motion_vehicles(motion.boxes, detections, frame.size)
         objects = self.tracker.update(detections)
-        width, height = frame.size
-        messages.append(StageMessage(frame.camera_id, "tracks", {"at": frame.wall_time, "tracks": [
-            (o.track_id, o.class_name, round(o.box[0] / width, 4), round(o.box[1] / height, 4),
-             round(o.box[2] / width, 4), round(o.box[3] / height, 4)) for o in objects]}))
+        if objects or self._had_tracks:  # boxes for the live view; one empty update clears them
+            width, height = frame.size
+            messages.append(StageMessage(frame.camera_id, "tracks", {
+                "at": frame.wall_time, "tracks": [
+                    (o.track_id, o.class_name, round(o.box[0] / width, 4),
+                     round(o.box[1] / height, 4), round(o.box[2] / width, 4),
+                     round(o.box[3] / height, 4)) for o in objects]}))
+        self._had_tracks = bool(objects)
         assert self.engine is not None
         for match in self.engine.evaluate(objects, frame.wall_time):
             if image is None:

@@ -68,7 +68,7 @@ class QualitySettings:
 
     analysis_width: int = 320
     """Columns of the small copy the checks measure (rows follow the aspect)."""
-    interval_s: float = 0.5
+    interval_s: float = 1.0
     """Frames closer than this to the last analysed one are skipped."""
     learn_s: float = 5.0
     """Time to learn the sharpness baseline and the reference view before the blur and

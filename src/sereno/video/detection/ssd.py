@@ -46,7 +46,7 @@ class SsdDetector:
     def __init__(self, path: Path, *, class_names: Sequence[str] = PERSON_CLASSES,
                  confidence: float = 0.5, sha256: str | None = None,
                  input_size: tuple[int, int] = (300, 300), threads: int | None = None,
-                 max_batch: int = 8) -> None:
+                 max_batch: int = 2) -> None:
         if not class_names:
             raise DetectorError("an SSD model needs its class names (label id 1 first)")
         self._session = open_session(path, sha256=sha256, threads=threads)
@@ -62,6 +62,8 @@ class SsdDetector:
         self._input_size = ((width, height) if isinstance(width, int) and isinstance(height, int)
                             else input_size)
         fixed = batch_size_of(self._session)
+        # Small batches: on this CPU a batch of 4-8 crops costs more per image than 1-2 do
+        # (bench/video.py, part d), and the pipeline sends 3-8 crops at a time.
         self._max_batch = fixed if fixed is not None else max(1, max_batch)
         self._fixed_batch = fixed
         self._class_names = tuple(class_names)
