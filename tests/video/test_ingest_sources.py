@@ -138,3 +138,54 @@ def test_a_missing_operator_model_falls_back_to_motion_only(tmp_path: Path) -> N
     (stage,) = analytics_stages(spec)
     assert stage.detector is None  # logged; motion, tracking and quality still run
     assert analytics_stages(CameraSpec("CAM", "file:///x.mp4", analytics=False)) == []
+
+
+class _AuthMjpegHandler(_MjpegHandler):
+    """An MJPEG camera that wants HTTP basic authentication (admin / clave-camara)."""
+
+    def do_GET(self) -> None:
+        import base64
+
+        expected = "Basic " + base64.b64encode(b"admin:clave-camara").decode()
+        if self.headers.get("Authorization") != expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
+
+def test_wrong_camera_credentials_give_a_clear_error(mjpeg_url: str) -> None:
+    del mjpeg_url  # only for its frames (the handler class shares them)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AuthMjpegHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        wrong = StreamReader("CAM", f"http://admin:wrong@127.0.0.1:{port}/stream.mjpg",
+                             StreamHealth("CAM"), SourceOptions(max_fps=5))
+        with pytest.raises(StreamError, match=r"401|Unauthorized|authori"):
+            next(iter(wrong.frames()))
+        right = StreamReader("CAM", f"http://admin:clave-camara@127.0.0.1:{port}/stream.mjpg",
+                             StreamHealth("CAM"), SourceOptions(max_fps=5))
+        assert next(iter(right.frames())).size == (640, 360)
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_rtsp_over_tcp_and_udp(tmp_path: Path, transport: str) -> None:
+    from tests.support.rtsp import RtspServer, require_rtsp_server
+
+    require_rtsp_server()
+    clip = synthetic_street(tmp_path / "street.mp4", seconds=2, fps=10)
+    with RtspServer({"cam": clip}, tmp_path) as server:
+        health = StreamHealth("CAM")
+        reader = StreamReader("CAM", server.url("cam"), health,
+                              SourceOptions(transport=transport, max_fps=5))
+        frames = []
+        for frame in reader.frames():
+            frames.append(frame)
+            if len(frames) == 5:
+                break
+    assert frames[0].size == (640, 360) and health.codec == "h264" and health.online
