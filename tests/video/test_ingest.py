@@ -102,3 +102,16 @@ def test_supervisor_reports_health_reconnects_and_restarts_dead_workers() -> Non
     finally:
         supervisor.stop()
     assert all(not w.process.is_alive() for w in supervisor.workers)
+
+
+def test_readers_of_one_file_see_the_same_moment(media_root: Path) -> None:
+    """A file camera follows the wall clock (position = time modulo the clip's 12 s), so the
+    analytics and the live view, opened at different times, show the same picture."""
+    url = (media_root / "sources" / "synthetic-street.mp4").resolve().as_uri()
+    for name in ("analytics", "live"):
+        frame = next(StreamReader(name, url, StreamHealth(name),
+                                  SourceOptions(max_fps=10)).frames())
+        assert frame.pts_s is not None
+        drift = (frame.wall_time - frame.pts_s) % 12
+        assert min(drift, 12 - drift) < 0.3, (name, frame.pts_s, frame.wall_time % 12)
+        time.sleep(1.3)

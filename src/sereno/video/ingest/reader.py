@@ -107,7 +107,16 @@ class StreamReader:
         sequence = 0
         last_emitted = {"stream": -1e18, "arrival": -1e18}
         loop_offset = 0.0
+        catch_up = 0.0
         started, wall_started = time.monotonic(), time.time()
+        duration = float(container.duration or 0) / av.time_base
+        if is_file and self.options.realtime_files and duration > 0:
+            # A file played as a live camera shows the moment given by the wall clock, so that
+            # every reader of it (analytics, live view, snapshots) sees the same picture.
+            position = wall_started % duration
+            container.seek(int(position * av.time_base), any_frame=False, backward=True)
+            started -= position
+            catch_up = position  # frames between the keyframe and that moment are the past
         while not self._closed:
             try:
                 for packet in container.demux(stream):
@@ -124,6 +133,8 @@ class StreamReader:
                     for frame in decoded:
                         pts_s = float(frame.time) if frame.time is not None else None
                         stream_time = None if pts_s is None else pts_s + loop_offset
+                        if stream_time is not None and stream_time < catch_up:
+                            continue
                         if is_file and stream_time is not None:
                             if self.options.realtime_files:
                                 delay = started + stream_time - time.monotonic()
@@ -158,6 +169,5 @@ class StreamReader:
             if not (is_file and self.options.loop_files):
                 raise StreamError("the stream ended")
             # A file plays as a live camera: start again, timestamps continuing.
-            duration = float(container.duration or 0) / av.time_base
             loop_offset += duration if duration > 0 else (time.monotonic() - started)
             container.seek(0, stream=None)
