@@ -228,18 +228,29 @@ def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
 
 def open_event_stream(uow: UnitOfWork, who: Principal) -> set[str]:
     """Start a live event feed: the ids of the cameras whose events the caller may receive."""
-    action = "events.stream"
+    return _visible_ids(uow, who, Permission.CAMERA_READ, "events.stream", "detection")
+
+
+def _visible_ids(uow: UnitOfWork, who: Principal, permission: Permission, action: str,
+                 object_type: str) -> set[str]:
+    """The ids of the cameras the caller's agency may see, for ``action`` (audited)."""
     with uow:
-        require(uow, who, who.can(Permission.CAMERA_READ), action, object_type="detection")
+        require(uow, who, who.can(permission), action, object_type=object_type)
         visible = {c.id for c in uow.cameras.visible_to_agency(who.agency_id)}
-        record(uow, who, action, object_type="detection", detail={"cameras": len(visible)})
+        record(uow, who, action, object_type=object_type, detail={"cameras": len(visible)})
         uow.commit()
         return visible
 
 
 def authorize_detection_snapshot(uow: UnitOfWork, who: Principal, event_id: str) -> str:
     """The media key of a detection's snapshot, if the caller may see that footage (audited)."""
-    action = "footage.snapshot"
+    return _detection_media(uow, who, event_id, "footage.snapshot", "snapshot",
+                            "this detection has no snapshot")
+
+
+def _detection_media(uow: UnitOfWork, who: Principal, event_id: str, action: str,
+                     which: str, missing: str) -> str:
+    """The key of a detection's ``which`` media ("snapshot" or "clip"), audited as footage."""
     with uow:
         event = uow.detections.get(event_id)
         if event is None:
@@ -248,14 +259,14 @@ def authorize_detection_snapshot(uow: UnitOfWork, who: Principal, event_id: str)
         camera = visible_or_refuse(uow, who, event.camera_id, action)
         require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type="detection",
                 object_id=event_id, object_agency_id=camera.owner_agency_id)
-        if event.snapshot_key is None:
-            refuse(uow, who, action, NotFound("this detection has no snapshot"),
-                   object_type="detection", object_id=event_id,
-                   object_agency_id=camera.owner_agency_id)
+        key = event.snapshot_key if which == "snapshot" else event.clip_key
+        if key is None:
+            refuse(uow, who, action, NotFound(missing), object_type="detection",
+                   object_id=event_id, object_agency_id=camera.owner_agency_id)
         record(uow, who, action, object_type="detection", object_id=event_id,
                object_agency_id=camera.owner_agency_id, detail={"camera_id": camera.id})
         uow.commit()
-        return event.snapshot_key
+        return key
 
 
 def authorize_playback(uow: UnitOfWork, who: Principal, camera_id: str, start: datetime,
@@ -279,13 +290,7 @@ def authorize_playback(uow: UnitOfWork, who: Principal, camera_id: str, start: d
 
 def authorize_metrics(uow: UnitOfWork, who: Principal) -> set[str]:
     """The cameras whose stream metrics the caller may scrape (audited)."""
-    action = "metrics.read"
-    with uow:
-        require(uow, who, who.can(Permission.METRICS_READ), action, object_type="camera")
-        visible = {c.id for c in uow.cameras.visible_to_agency(who.agency_id)}
-        record(uow, who, action, object_type="camera", detail={"cameras": len(visible)})
-        uow.commit()
-        return visible
+    return _visible_ids(uow, who, Permission.METRICS_READ, "metrics.read", "camera")
 
 
 def attach_event_clip(cmd: commands.AttachEventClip, uow: UnitOfWork) -> None:
@@ -301,22 +306,7 @@ def attach_event_clip(cmd: commands.AttachEventClip, uow: UnitOfWork) -> None:
 
 def authorize_detection_clip(uow: UnitOfWork, who: Principal, event_id: str) -> str:
     """The media key of a detection's clip, if the caller may see that footage (audited)."""
-    action = "footage.clip"
-    with uow:
-        event = uow.detections.get(event_id)
-        if event is None:
-            refuse(uow, who, action, NotFound(f"no detection {event_id!r}"),
-                   object_type="detection", object_id=event_id)
-        camera = visible_or_refuse(uow, who, event.camera_id, action)
-        require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type="detection",
-                object_id=event_id, object_agency_id=camera.owner_agency_id)
-        if event.clip_key is None:
-            refuse(uow, who, action,
-                   NotFound("no clip yet: it is cut from the recording a few seconds after "
-                            "the event, and only while the camera is recorded"),
-                   object_type="detection", object_id=event_id,
-                   object_agency_id=camera.owner_agency_id)
-        record(uow, who, action, object_type="detection", object_id=event_id,
-               object_agency_id=camera.owner_agency_id, detail={"camera_id": camera.id})
-        uow.commit()
-        return event.clip_key
+    return _detection_media(
+        uow, who, event_id, "footage.clip", "clip",
+        "no clip yet: it is cut from the recording a few seconds after the event, and only "
+        "while the camera is recorded")
