@@ -115,3 +115,32 @@ def test_readers_of_one_file_see_the_same_moment(media_root: Path) -> None:
         drift = (frame.wall_time - frame.pts_s) % 12
         assert min(drift, 12 - drift) < 0.3, (name, frame.pts_s, frame.wall_time % 12)
         time.sleep(1.3)
+
+
+def test_shared_frame_passes_pictures_between_processes() -> None:
+    import multiprocessing
+
+    from sereno.video.shared_frames import SharedFrame
+
+    owner = SharedFrame(f"sereno-test-{os.getpid()}", create=True)
+    try:
+        assert owner.read() is None and not owner.wanted()
+        owner.want(5)
+        context = multiprocessing.get_context("spawn")
+        child = context.Process(target=_publish_from_child, args=(owner.name,))
+        child.start()
+        child.join(30)
+        assert child.exitcode == 0
+        sequence, at, jpeg = owner.read()  # type: ignore[misc]
+        assert sequence == 2 and at == 123.5 and jpeg == b"\xff\xd8picture\xff\xd9"
+    finally:
+        owner.close()
+
+
+def _publish_from_child(name: str) -> None:
+    from sereno.video.shared_frames import SharedFrame
+
+    block = SharedFrame(name)
+    assert block.wanted()  # the reader asked for pictures
+    block.publish(b"\xff\xd8picture\xff\xd9", 123.5)
+    block.close()

@@ -11,6 +11,7 @@ import pytest
 
 from sereno.bootstrap import Platform
 from sereno.domain import events
+from sereno.video.live import LiveHub
 from sereno.video.node import VideoNode
 from tests.support.rtsp import RtspServer, require_rtsp_server
 
@@ -61,6 +62,18 @@ def test_people_crossing_a_line_raise_detection_events_over_rtsp(
                 health = node.health.get("SEG-002")
                 assert health is not None and health["online"]
                 assert health["codec"] == "h264" and health["width"] == 640
+
+                # The live view reads the worker's pictures from shared memory: no decoder of
+                # its own in the API process.
+                hub = LiveHub()
+                hub.shared_source = node.live_frame
+                pictures = []
+                for jpeg in hub.frames("SEG-002", server.url("walkway")):
+                    pictures.append(jpeg)
+                    if len(pictures) == 3:
+                        break
+                assert all(p[:2] == b"\xff\xd8" for p in pictures)
+                assert len(set(pictures)) == 3 and not hub._feeds
 
                 server.kill()
                 _wait(lambda: not (node.health.get("SEG-002") or {}).get("online", True), 30,

@@ -170,6 +170,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
         video_node = VideoNode(platform)
         video_node.start()
         app_.state.video_health = video_node.health
+        app_.state.live_hub.shared_source = video_node.live_frame
     elif settings.workers.stream_health_in_server:
         from sereno.entrypoints.workers import stream_health
 

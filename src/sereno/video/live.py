@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from sereno.video.frames import Bgr
 from sereno.video.ingest.health import StreamHealth
 from sereno.video.ingest.reader import SourceOptions, StreamError, StreamReader
 from sereno.video.pipeline import blank
+from sereno.video.shared_frames import SharedFrame
 
 logger = logging.getLogger(__name__)
 MAX_WIDTH = 960
@@ -62,11 +63,18 @@ class LiveHub:
         self.linger_s = linger_s
         self._feeds: dict[str, _Feed] = {}
         self._lock = threading.Lock()
+        # Set by `sereno serve` when the video workers run: their shared-memory pictures are
+        # used instead of decoding the stream a second time here.
+        self.shared_source: Callable[[str], SharedFrame | None] | None = None
 
     def frames(self, camera_id: str, url: str,
                masks: Sequence[Sequence[Sequence[float]]] = (),
                timeout_s: float = 10.0) -> Iterator[bytes]:
         """JPEGs of the camera as they come (blocking); ends if the feed fails for long."""
+        shared = self.shared_source(camera_id) if self.shared_source else None
+        if shared is not None:
+            yield from self._from_worker(shared, timeout_s)
+            return
         feed = self._join(camera_id, url, masks)
         seen = 0
 
@@ -83,6 +91,17 @@ class LiveHub:
                     yield jpeg
         finally:
             self._leave(feed)
+
+    def _from_worker(self, shared: SharedFrame, timeout_s: float) -> Iterator[bytes]:
+        """The worker's pictures (masks already blanked there), as they change."""
+        last_sequence, last_new = 0, time.monotonic()
+        while time.monotonic() - last_new < timeout_s:
+            shared.want()
+            picture = shared.read()
+            if picture is not None and picture[0] != last_sequence:
+                last_sequence, last_new = picture[0], time.monotonic()
+                yield picture[2]
+            time.sleep(0.5 / self.fps)
 
     def _join(self, camera_id: str, url: str,
               masks: Sequence[Sequence[Sequence[float]]]) -> _Feed:

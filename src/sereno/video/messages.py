@@ -23,6 +23,8 @@ class CameraSpec:
     watchlist: tuple[dict[str, Any], ...] = ()  # wanted plates this camera should report
     analytics: bool = True  # False: ingest and health only
     models_dir: str | None = None  # where operators' detector models live
+    live_frame: str | None = None  # shared-memory block for the live view (see shared_frames)
+    live_fps: float = 5.0
 
 
 @dataclass(frozen=True)

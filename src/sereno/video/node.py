@@ -4,7 +4,9 @@ findings turned into commands and events on the platform's bus."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +17,7 @@ from sereno.video.clipper import ClipCutter
 from sereno.video.ingest.runner import StageFactory
 from sereno.video.messages import StageMessage
 from sereno.video.pipeline import analytics_stages
+from sereno.video.shared_frames import SharedFrame
 from sereno.video.supervisor import HealthRegistry, VideoSupervisor
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ class VideoNode:
         self._lock = threading.Lock()
         self._owners: dict[str, str] = {}
         self._camera_video: dict[str, dict[str, Any]] = {}
+        self._live_blocks: dict[str, SharedFrame] = {}
         self._reload_wanted = threading.Event()
         self._stopping = threading.Event()
         self.clips: ClipCutter | None = None
@@ -124,6 +128,8 @@ class VideoNode:
         with self._lock:
             if self._supervisor is not None:
                 self._supervisor.stop()
+            specs = [replace(spec, live_frame=self._live_block(spec.camera_id).name)
+                     for spec in specs]
             supervisor = VideoSupervisor(self.platform.bus, specs,
                                          cameras_per_process=video.cameras_per_process,
                                          stage_factory=self.stage_factory,
@@ -132,6 +138,18 @@ class VideoNode:
             supervisor.start()
             self._supervisor = supervisor
         logger.info("video workers running for %d cameras", len(specs))
+
+    def _live_block(self, camera_id: str) -> SharedFrame:
+        block = self._live_blocks.get(camera_id)
+        if block is None:
+            # Unique per node process: two nodes on one machine never share a block.
+            block = SharedFrame(f"sereno-{os.getpid()}-{camera_id}", create=True)
+            self._live_blocks[camera_id] = block
+        return block
+
+    def live_frame(self, camera_id: str) -> SharedFrame | None:
+        """The live-view block a worker fills for ``camera_id``, if the workers run it."""
+        return self._live_blocks.get(camera_id) if self._supervisor is not None else None
 
     def stop(self) -> None:
         """Stop every worker."""
@@ -142,6 +160,9 @@ class VideoNode:
             if self._supervisor is not None:
                 self._supervisor.stop()
                 self._supervisor = None
+            for block in self._live_blocks.values():
+                block.close()
+            self._live_blocks.clear()
 
     def _on_stage_message(self, message: StageMessage) -> None:
         payload = message.payload

@@ -53,9 +53,18 @@ class CameraRunner:
         self.stop = stop
         self.stages = list(stages)
         self.backoff = backoff or Backoff()
-        self.options = options or SourceOptions(transport=spec.transport, max_fps=spec.max_fps)
+        # With a live-view block the stream is read at the live rate; analytics keep theirs.
+        read_fps = max(spec.max_fps, spec.live_fps) if spec.live_frame else spec.max_fps
+        self.options = options or SourceOptions(transport=spec.transport, max_fps=read_fps)
         self.health = StreamHealth(spec.camera_id)
         self._last_report = 0.0
+        self._last_analysed = -1e18
+        self._last_live = -1e18
+        self.live = None
+        if spec.live_frame:
+            from sereno.video.shared_frames import SharedFrame
+
+            self.live = SharedFrame(spec.live_frame)
 
     def run(self) -> None:
         """Until ``stop`` is set."""
@@ -87,9 +96,24 @@ class CameraRunner:
         # No final "offline" report: we stopped watching, the camera did not go dark.
 
     def _analyse(self, frame: Frame) -> None:
+        if self.live is not None and frame.monotonic - self._last_live >= 0.95 / max(
+                self.spec.live_fps, 0.1) and self.live.wanted():
+            self._last_live = frame.monotonic
+            self._publish_live(frame)
+        if frame.monotonic - self._last_analysed < 0.95 / max(self.spec.max_fps, 0.1):
+            return
+        self._last_analysed = frame.monotonic
         for stage in self.stages:
             for message in stage.process(frame):
                 self.outbox(message)
+
+    def _publish_live(self, frame: Frame) -> None:
+        """Somebody watches: put this frame (privacy masks blanked) where the API can read it."""
+        from sereno.video.live import encode
+        from sereno.video.pipeline import blank
+
+        assert self.live is not None
+        self.live.publish(encode(blank(frame.bgr(), self.spec.privacy_masks)), frame.wall_time)
 
     def _maybe_report(self) -> None:
         if time.monotonic() - self._last_report >= HEALTH_EVERY_S:
