@@ -189,3 +189,73 @@ def test_rtsp_over_tcp_and_udp(tmp_path: Path, transport: str) -> None:
             if len(frames) == 5:
                 break
     assert frames[0].size == (640, 360) and health.codec == "h264" and health.online
+
+
+def _encode_codec(path: Path, codec: str, seconds: int, fps: int = 10) -> None:
+    with av.open(str(path), "w", format="mpegts") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for index in range(seconds * fps):
+            image = np.full((240, 320, 3), 60, np.uint8)
+            image[80:160, (index * 7) % 280: (index * 7) % 280 + 40] = 200
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def test_a_codec_change_mid_stream_is_noticed_and_the_reconnect_takes_the_new_codec(
+        tmp_path: Path) -> None:
+    """A camera switches from H.264 to MPEG-2 within one HTTP session: its pictures go silent
+    while data keeps flowing. The reader says so, the camera reconnects, and the new session is
+    probed afresh."""
+    from sereno.video.ingest.backoff import Backoff
+    from sereno.video.ingest.runner import CameraRunner
+    from sereno.video.messages import CameraSpec, HealthReport
+
+    h264, mpeg2 = tmp_path / "h264.ts", tmp_path / "mpeg2.ts"
+    _encode_codec(h264, "libx264", 8)  # long enough to be probed as H.264 on its own
+    _encode_codec(mpeg2, "mpeg2video", 6)
+    sessions = [h264.read_bytes() + mpeg2.read_bytes(), mpeg2.read_bytes()]
+
+    class Camera(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = sessions.pop(0) if len(sessions) > 1 else sessions[0]
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp2t")
+            self.end_headers()
+            try:
+                for start in range(0, len(body), 2048):  # ~live pacing
+                    self.wfile.write(body[start:start + 2048])
+                    time.sleep(0.05)
+                time.sleep(30)  # keep the session open, as a camera would
+            except (BrokenPipeError, ConnectionResetError):
+                return
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Camera)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    reports: list[HealthReport] = []
+    stop = threading.Event()
+    spec = CameraSpec("CAM", f"http://127.0.0.1:{server.server_address[1]}/live.ts",
+                      max_fps=10)
+    runner = CameraRunner(spec, lambda m: reports.append(m) if isinstance(m, HealthReport)
+                          else None, stop, backoff=Backoff(base_s=0.1, cap_s=0.2),
+                          options=SourceOptions(read_timeout_s=1.5, max_fps=10))
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while runner.health.codec != "mpeg2video" or runner.health.frames < 25:
+            assert time.monotonic() < deadline, [r.values for r in reports][-3:]
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        server.shutdown()
+    errors = [r.values["last_error"] for r in reports if r.values["last_error"]]
+    first = next(r.values for r in reports if r.values["frames"])
+    assert first["codec"] == "h264"  # pictures came before the change...
+    assert any("changed (codec?)" in e for e in errors)  # ...then none, and it said why
+    assert runner.health.reconnects >= 1

@@ -117,19 +117,30 @@ class StreamReader:
             container.seek(int(position * av.time_base), any_frame=False, backward=True)
             started -= position
             catch_up = position  # frames between the keyframe and that moment are the past
+        last_picture = time.monotonic()
         while not self._closed:
             try:
-                for packet in container.demux(stream):
+                # Demux every stream, not only ours: a camera that switches codec mid-session
+                # sends its pictures as a new stream, and ours would go silent while data flows.
+                for packet in container.demux():
                     if self._closed:
                         return
                     now = time.monotonic()
+                    if not is_file and now - last_picture > self.options.read_timeout_s:
+                        raise StreamError(
+                            f"no picture for {self.options.read_timeout_s:g} s while data "
+                            "arrives: the stream changed (codec?); reconnecting")
+                    if packet.stream.index != stream.index:
+                        continue
                     if packet.size:
                         self.health.packet_received(now, packet.size)
                     try:
-                        decoded = packet.decode()
+                        decoded = [f for f in packet.decode() if isinstance(f, av.VideoFrame)]
                     except av.InvalidDataError:
                         self.health.decode_errors += 1  # a corrupt packet: skip, keep going
                         continue
+                    if decoded:
+                        last_picture = now
                     for frame in decoded:
                         pts_s = float(frame.time) if frame.time is not None else None
                         stream_time = None if pts_s is None else pts_s + loop_offset
