@@ -13,18 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import cv2
-
-from sereno.video.frames import Bgr
+from sereno.video.images import blank, encode
 from sereno.video.ingest.health import StreamHealth
 from sereno.video.ingest.reader import SourceOptions, StreamError, StreamReader
-from sereno.video.pipeline import blank
 from sereno.video.shared_frames import SharedFrame
 
 logger = logging.getLogger(__name__)
-MAX_WIDTH = 960
 
 
 @dataclass
@@ -40,19 +35,6 @@ class _Feed:
     last_viewer_left: float = 0.0
     thread: threading.Thread | None = None
     stop: threading.Event = field(default_factory=threading.Event)
-
-
-def encode(image: Bgr, quality: int = 75) -> bytes:
-    """JPEG of a frame scaled down to at most ``MAX_WIDTH``."""
-    height, width = image.shape[:2]
-    scaled: Any = image
-    if width > MAX_WIDTH:
-        scaled = cv2.resize(image, (MAX_WIDTH, round(height * MAX_WIDTH / width)),
-                            interpolation=cv2.INTER_AREA)
-    ok, data = cv2.imencode(".jpg", scaled, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return data.tobytes()
 
 
 class LiveHub:

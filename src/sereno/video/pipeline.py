@@ -15,9 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
 from sereno.domain.rules import CameraRule, Direction, RuleKind, parse_schedule, validate_rule
 from sereno.video.analysis.motion import MotionBox, MotionDetector, MotionSettings
 from sereno.video.analysis.quality import QualityMonitor
@@ -25,6 +22,7 @@ from sereno.video.detection.base import Detection, Detector
 from sereno.video.detection.regions import detect_in_regions
 from sereno.video.detection.registry import build_detector, default_person_detector
 from sereno.video.frames import Bgr, Frame
+from sereno.video.images import blank
 from sereno.video.messages import CameraSpec, StageMessage
 from sereno.video.recording.snapshot import annotated_jpeg
 from sereno.video.rules.engine import RuleEngine, RuleMatch, TrackedObject
@@ -48,15 +46,6 @@ def rule_from_dict(data: dict[str, Any]) -> CameraRule:
         schedule=parse_schedule(data.get("schedule")), enabled=bool(data.get("enabled", True)))
     validate_rule(rule)
     return rule
-
-
-def blank(image: Bgr, masks: Sequence[Sequence[Sequence[float]]]) -> Bgr:
-    """Paint the privacy masks black (in place on a frame this stage owns)."""
-    height, width = image.shape[:2]
-    for polygon in masks:
-        points = np.array([(x * width, y * height) for x, y in polygon], np.float32)
-        cv2.fillPoly(image, [np.round(points).astype(np.int32)], (0, 0, 0))
-    return image
 
 
 def motion_vehicles(boxes: Sequence[MotionBox], detections: Sequence[Detection],

@@ -6,7 +6,6 @@ length), so every viewer sees the same moment and the picture moves between refr
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from collections.abc import Sequence
@@ -15,9 +14,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import av
-from PIL import Image, ImageDraw
+import numpy as np
 
 from sereno.domain.errors import SerenoError
+from sereno.video.frames import Bgr
+from sereno.video.images import blank, encode
 
 MAX_WIDTH = 640
 
@@ -54,7 +55,7 @@ class SnapshotGrabber:
             if cached is not None and now - cached.at < self.cache_seconds:
                 return cached.jpeg
         image = self._decode_one(url)
-        jpeg = encode_jpeg(blank_masks(image, privacy_masks))
+        jpeg = encode(blank(image, privacy_masks), max_width=MAX_WIDTH, quality=80)
         with self._lock:
             self._cache[camera_id] = _Cached(now, jpeg)
         return jpeg
@@ -67,7 +68,7 @@ class SnapshotGrabber:
             return error.message
         return None
 
-    def _decode_one(self, url: str) -> Image.Image:
+    def _decode_one(self, url: str) -> Bgr:
         parts = urlsplit(url)
         try:
             if parts.scheme == "file":
@@ -77,7 +78,7 @@ class SnapshotGrabber:
                 options["rtsp_transport"] = "tcp"
             with av.open(url, options=options, timeout=self.open_timeout_s) as container:
                 for frame in container.decode(video=0):
-                    return _to_image(frame)
+                    return _to_bgr(frame)
         except StreamUnavailable:
             raise
         except (av.FFmpegError, OSError, StopIteration) as error:
@@ -94,7 +95,7 @@ class SnapshotGrabber:
         return resolved
 
     @staticmethod
-    def _frame_from_file(path: Path) -> Image.Image:
+    def _frame_from_file(path: Path) -> Bgr:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             duration = (float(container.duration) / av.time_base if container.duration
@@ -104,32 +105,9 @@ class SnapshotGrabber:
                 container.seek(int(position / stream.time_base), stream=stream,
                                any_frame=False, backward=True)
             for frame in container.decode(stream):
-                return _to_image(frame)
+                return _to_bgr(frame)
         raise StreamUnavailable("the file holds no decodable frame")
 
 
-def _to_image(frame: av.VideoFrame) -> Image.Image:
-    return Image.fromarray(frame.to_ndarray(format="rgb24"))
-
-
-def blank_masks(image: Image.Image,
-                privacy_masks: Sequence[Sequence[Sequence[float]]]) -> Image.Image:
-    """Paint each privacy mask (normalised polygon) solid black."""
-    if not privacy_masks:
-        return image
-    image = image.convert("RGB")
-    draw = ImageDraw.Draw(image)
-    width, height = image.size
-    for polygon in privacy_masks:
-        draw.polygon([(x * width, y * height) for x, y in polygon], fill=(0, 0, 0))
-    return image
-
-
-def encode_jpeg(image: Image.Image, quality: int = 80) -> bytes:
-    """Downscale to at most ``MAX_WIDTH`` wide and encode."""
-    image = image.convert("RGB")
-    if image.width > MAX_WIDTH:
-        image = image.resize((MAX_WIDTH, round(image.height * MAX_WIDTH / image.width)))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
+def _to_bgr(frame: av.VideoFrame) -> Bgr:
+    return np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)

@@ -109,8 +109,7 @@ class CameraRunner:
 
     def _publish_live(self, frame: Frame) -> None:
         """Somebody watches: put this frame (privacy masks blanked) where the API can read it."""
-        from sereno.video.live import encode
-        from sereno.video.pipeline import blank
+        from sereno.video.images import blank, encode
 
         assert self.live is not None
         self.live.publish(encode(blank(frame.bgr(), self.spec.privacy_masks)), frame.wall_time)
