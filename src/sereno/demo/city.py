@@ -112,7 +112,7 @@ class DemoUser:
 ROLE_TITLES = {
     Role.OPERATOR: "Operador/a", Role.SUPERVISOR: "Supervisor/a",
     Role.DISPATCHER: "Despachador/a", Role.ANALYST: "Analista", Role.AUDITOR: "Auditor/a",
-    Role.ADMIN: "Administrador/a",
+    Role.ADMIN: "Administrador/a", Role.APPROVER: "Custodio/a de evidencias",
 }
 
 USERS = tuple(

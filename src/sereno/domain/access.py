@@ -19,6 +19,8 @@ class Role(StrEnum):
     ANALYST = "analyst"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    #: Custodian of evidence: approves exports requested by someone else, sees no live footage.
+    APPROVER = "approver"
 
 
 class Permission(StrEnum):
@@ -37,6 +39,7 @@ class Permission(StrEnum):
     METRICS_READ = "metrics:read"
     WATCHLIST_READ = "watchlist:read"
     WATCHLIST_WRITE = "watchlist:write"
+    EVIDENCE_APPROVE = "evidence:approve"
 
     @property
     def scope(self) -> str:
@@ -59,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
            Permission.WATCHLIST_WRITE}
     ),
     Role.AUDITOR: frozenset(_EVERYONE | {Permission.USER_READ, Permission.AUDIT_READ}),
+    Role.APPROVER: frozenset(_EVERYONE | {Permission.EVIDENCE_APPROVE}),
     Role.ADMIN: frozenset(
         _EVERYONE
         | {Permission.CENTRE_WRITE, Permission.CAMERA_WRITE, Permission.CAMERA_EXPORT,
