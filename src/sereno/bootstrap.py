@@ -18,7 +18,7 @@ from sereno.adapters.passwords import Argon2PasswordHasher
 from sereno.config import Settings
 from sereno.domain import commands, events
 from sereno.domain.users import LockoutPolicy
-from sereno.services import accounts, cameras, video, watchlist
+from sereno.services import accounts, cameras, security, video, watchlist
 from sereno.services.audit import Clock, utcnow
 from sereno.services.event_stream import EventStream
 from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
@@ -92,6 +92,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock),
         commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock),
         commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
+        commands.AcknowledgeSecurityAlert: partial(security.acknowledge_alert, clock=clock),
+        commands.CloseSecurityAlert: partial(security.close_alert, clock=clock),
     }
     event_handlers: dict[type[events.Event], list[EventHandler]] = {
         event_type: [stream.publish]
@@ -100,7 +102,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
                            events.CameraStatusChanged, events.DetectionEvent,
                            events.VideoQualityChanged, events.CameraRulesChanged,
                            events.EventClipReady, events.WatchlistChanged,
-                           events.TracksUpdated)
+                           events.TracksUpdated, events.SecurityAlertRaised,
+                           events.SecurityAlertChanged)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,

@@ -15,6 +15,7 @@ from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
 from tests.api.routes_catalogue import PUBLIC, all_routes
+from tests.api.security_cases import SCOPING as SECURITY_CASES
 from tests.conftest import bearer
 
 PRIVATE_CAMERA = "SEG-006"  # Segura EP, private
@@ -391,6 +392,7 @@ CASES: dict[tuple[str, str], Check] = {
     ("GET", "/cameras/{camera_id}"): _page(f"/cameras/{PRIVATE_CAMERA}"),
     ("GET", "/wall"): wall_page,
     ("POST", "/logout"): logout,
+    **SECURITY_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout")}

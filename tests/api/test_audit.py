@@ -14,6 +14,7 @@ from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
 from tests.api.routes_catalogue import PUBLIC, all_routes
+from tests.api.security_cases import AUDITED as SECURITY_AUDITED
 from tests.api.streams import first_mjpeg_part, read_events
 from tests.api.test_agency_scoping import CASES, _console_login
 from tests.conftest import audit_rows, bearer
@@ -207,6 +208,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
                           lambda c, h, p: c.post("/logout", data={"csrf": h["csrf"]},
                                                  follow_redirects=False),
                           "auth.session.close"),
+    **SECURITY_AUDITED,
 }
 
 

@@ -7,13 +7,17 @@ from fastapi.testclient import TestClient
 
 from sereno.bootstrap import Platform
 from tests.api.routes_catalogue import PUBLIC, all_routes
+from tests.api.security_cases import PATH_IDS
 from tests.api.test_agency_scoping import _console_login
 from tests.conftest import FakeClock, audit_rows, bearer
 
 
 def _path(template: str) -> str:
-    return (template.replace("{camera_id}", "SEG-001").replace("{user_id}", "x")
+    path = (template.replace("{camera_id}", "SEG-001").replace("{user_id}", "x")
             .replace("{rule_id}", "x").replace("{event_id}", "x").replace("{entry_id}", "x"))
+    for name in PATH_IDS:  # the security routes' ids
+        path = path.replace(name, "x")
+    return path
 
 
 def test_every_non_public_route_requires_authentication(client: TestClient) -> None:

@@ -40,6 +40,16 @@ class Permission(StrEnum):
     WATCHLIST_READ = "watchlist:read"
     WATCHLIST_WRITE = "watchlist:write"
     EVIDENCE_APPROVE = "evidence:approve"
+    #: Security alerts and the breach register: read, acknowledge/close, open, mark notices.
+    SECURITY_READ = "security:read"
+    SECURITY_HANDLE = "security:handle"
+    #: The registry of approved outbound destinations: register/revoke (admins) and approve
+    #: (auditors, never the person who registered the destination).
+    EGRESS_MANAGE = "egress:manage"
+    EGRESS_APPROVE = "egress:approve"
+    #: Data-protection impact assessments: draft (admins) and approve (auditors).
+    IMPACT_WRITE = "impact:write"
+    IMPACT_APPROVE = "impact:approve"
 
     @property
     def scope(self) -> str:
@@ -61,12 +71,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
            Permission.USER_READ, Permission.METRICS_READ, Permission.WATCHLIST_READ,
            Permission.WATCHLIST_WRITE}
     ),
-    Role.AUDITOR: frozenset(_EVERYONE | {Permission.USER_READ, Permission.AUDIT_READ}),
+    Role.AUDITOR: frozenset(_EVERYONE | {Permission.USER_READ, Permission.AUDIT_READ,
+                                         Permission.SECURITY_READ, Permission.SECURITY_HANDLE,
+                                         Permission.EGRESS_APPROVE, Permission.IMPACT_APPROVE}),
     Role.APPROVER: frozenset(_EVERYONE | {Permission.EVIDENCE_APPROVE}),
     Role.ADMIN: frozenset(
         _EVERYONE
         | {Permission.CENTRE_WRITE, Permission.CAMERA_WRITE, Permission.CAMERA_EXPORT,
-           Permission.USER_READ, Permission.USER_WRITE, Permission.METRICS_READ}
+           Permission.USER_READ, Permission.USER_WRITE, Permission.METRICS_READ,
+           Permission.EGRESS_MANAGE, Permission.IMPACT_WRITE}
     ),
 }
 

@@ -135,3 +135,86 @@ class AddWatchlistEntry(Command):
 class RemoveWatchlistEntry(Command):
     by: Principal
     entry_id: str
+
+
+@dataclass(frozen=True)
+class AcknowledgeSecurityAlert(Command):
+    by: Principal
+    alert_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseSecurityAlert(Command):
+    by: Principal
+    alert_id: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RegisterEgressDestination(Command):
+    """Ask for an outbound destination to be allowed (it stays blocked until approved)."""
+
+    by: Principal
+    name: str
+    purpose: str
+    url: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ApproveEgressDestination(Command):
+    by: Principal
+    destination_id: str
+
+
+@dataclass(frozen=True)
+class RevokeEgressDestination(Command):
+    by: Principal
+    destination_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OpenBreachCase(Command):
+    """An auditor opens a breach case by hand (a suspected breach reported to them)."""
+
+    by: Principal
+    description: str
+    data_classes: tuple[str, ...] = ()
+    camera_ids: tuple[str, ...] = ()
+    high_risk: bool | None = None
+    detected_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MarkBreachNotice(Command):
+    """A breach notice (``authority`` or ``data_subjects``) was sent; ``reference`` names it."""
+
+    by: Principal
+    case_id: str
+    kind: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class CloseBreachCase(Command):
+    by: Principal
+    case_id: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RecordImpactAssessment(Command):
+    """A data-protection impact assessment for a monitoring centre's cameras (a draft)."""
+
+    by: Principal
+    centre_id: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApproveImpactAssessment(Command):
+    by: Principal
+    assessment_id: str
+    note: str | None = None

@@ -107,3 +107,24 @@ class TracksUpdated(Event):
     camera_id: str
     at: float
     tracks: tuple[tuple[int, str, float, float, float, float], ...]  # id, class, x1 y1 x2 y2 (0..1)
+
+
+@dataclass(frozen=True)
+class SecurityAlertRaised(Event):
+    """A security alert for ``agency_id``'s auditors (consoles show it live)."""
+
+    alert_id: str
+    agency_id: str
+    kind: str
+    severity: str
+    summary: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SecurityAlertChanged(Event):
+    """An alert was acknowledged or closed."""
+
+    alert_id: str
+    agency_id: str
+    status: str

@@ -20,6 +20,7 @@ from sereno.adapters.db.repositories import (
     UserRepository,
     WatchlistRepository,
 )
+from sereno.adapters.db.security_repositories import SecurityAlertRepository
 from sereno.domain.events import Event
 
 
@@ -35,6 +36,7 @@ class UnitOfWork(abc.ABC):
     rules: RuleRepository
     detections: DetectionRepository
     watchlist: WatchlistRepository
+    security_alerts: SecurityAlertRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -83,6 +85,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.rules = RuleRepository(self.session)
         self.detections = DetectionRepository(self.session)
         self.watchlist = WatchlistRepository(self.session)
+        self.security_alerts = SecurityAlertRepository(self.session)
         return super().__enter__()
 
     def __exit__(

@@ -10,6 +10,7 @@ from sereno.domain.agencies import Agency, AgencyKind, MonitoringCentre
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.cameras import Camera, CameraStatus, Classification
 from sereno.domain.rules import CameraRule, Direction, RuleKind
+from sereno.domain.security import AlertKind, AlertStatus, SecurityAlert, Severity
 from sereno.domain.users import ApiToken, User, WebSession
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -41,4 +42,8 @@ def start_mappers() -> None:
     tables.camera_rules.c.kind.type = _enum_column(RuleKind, 16)
     tables.camera_rules.c.direction.type = _enum_column(Direction, 16)
     mapper_registry.map_imperatively(CameraRule, tables.camera_rules)
+    tables.security_alerts.c.kind.type = _enum_column(AlertKind, 32)
+    tables.security_alerts.c.severity.type = _enum_column(Severity, 16)
+    tables.security_alerts.c.status.type = _enum_column(AlertStatus, 16)
+    mapper_registry.map_imperatively(SecurityAlert, tables.security_alerts)
     _mapped = True

@@ -218,3 +218,23 @@ plate_watchlist = Table(
 Index("ix_audit_records_actor_agency_id", audit_records.c.actor_agency_id)
 Index("ix_audit_records_object_agency_id", audit_records.c.object_agency_id)
 Index("ix_audit_records_object", audit_records.c.object_type, audit_records.c.object_id)
+
+# -- security alerts, egress registry, breach register, impact assessments (issue 4) -----------
+
+security_alerts = Table(
+    "security_alerts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("summary", String(300), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("acknowledged_by", String(64), nullable=True),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("acknowledge_note", Text, nullable=True),
+    Column("closed_by", String(64), nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("close_note", Text, nullable=True),
+)

@@ -23,6 +23,7 @@ from sereno.entrypoints.api.routes import (
     directory,
     live,
     metrics,
+    security,
     users,
     video,
     watchlist,
@@ -50,7 +51,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.video_health = None  # set by `sereno serve` when the video workers run
     app.state.live_hub = LiveHub()
     for router in (auth.router, cameras.router, users.router, directory.router, video.router,
-                   live.router, metrics.router, watchlist.router):
+                   live.router, metrics.router, watchlist.router, security.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(console.router)
