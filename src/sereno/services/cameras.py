@@ -24,6 +24,8 @@ from sereno.domain.cameras import (
     validate_tags,
 )
 from sereno.domain.errors import AccessDenied, Conflict, InvalidInput, NotFound, RowError
+from sereno.governance.policy.engine import Decision
+from sereno.services.access_control import authorize_camera
 from sereno.services.audit import Clock, record, refuse, require
 from sereno.services.unit_of_work import UnitOfWork
 
@@ -100,21 +102,22 @@ def get_camera(uow: UnitOfWork, who: Principal, camera_id: str,
         return camera
 
 
-def authorize_live_view(uow: UnitOfWork, who: Principal, camera_id: str) -> Camera:
-    """Grant one look at live footage (a snapshot) and record it; the caller then fetches it."""
+def authorize_live_view(uow: UnitOfWork, who: Principal,
+                        camera_id: str) -> tuple[Camera, Decision]:
+    """Grant one look at live footage (a snapshot or a stream) through the policy door and
+    record it; the caller then fetches it, honouring the decision's obligations."""
     action = "footage.live"
     with uow:
         camera = visible_or_refuse(uow, who, camera_id, action)
-        require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type=OBJECT,
-                object_id=camera.id, object_agency_id=camera.owner_agency_id)
+        decision = authorize_camera(uow, who, action, camera)
         if camera.is_retired:
             refuse(uow, who, action, Conflict("the camera is retired and streams nothing"),
                    object_type=OBJECT, object_id=camera.id,
                    object_agency_id=camera.owner_agency_id)
         record(uow, who, action, object_type=OBJECT, object_id=camera.id,
-               object_agency_id=camera.owner_agency_id)
+               object_agency_id=camera.owner_agency_id, detail=decision.audit_detail())
         uow.commit()
-        return camera
+        return camera, decision
 
 
 def export_geojson(uow: UnitOfWork, who: Principal,

@@ -19,6 +19,7 @@ from sereno.domain.rules import (
     validate_rule,
 )
 from sereno.services.audit import Clock, record, refuse, require
+from sereno.services.access_control import authorize_camera
 from sereno.services.cameras import changeable_or_refuse, visible_or_refuse
 from sereno.services.unit_of_work import UnitOfWork
 from sereno.video.messages import CameraSpec
@@ -257,14 +258,15 @@ def _detection_media(uow: UnitOfWork, who: Principal, event_id: str, action: str
             refuse(uow, who, action, NotFound(f"no detection {event_id!r}"),
                    object_type="detection", object_id=event_id)
         camera = visible_or_refuse(uow, who, event.camera_id, action)
-        require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type="detection",
-                object_id=event_id, object_agency_id=camera.owner_agency_id)
+        decision = authorize_camera(uow, who, action, camera, object_type="detection",
+                                    object_id=event_id)
         key = event.snapshot_key if which == "snapshot" else event.clip_key
         if key is None:
             refuse(uow, who, action, NotFound(missing), object_type="detection",
                    object_id=event_id, object_agency_id=camera.owner_agency_id)
         record(uow, who, action, object_type="detection", object_id=event_id,
-               object_agency_id=camera.owner_agency_id, detail={"camera_id": camera.id})
+               object_agency_id=camera.owner_agency_id,
+               detail={"camera_id": camera.id, **decision.audit_detail()})
         uow.commit()
         return key
 
@@ -275,15 +277,17 @@ def authorize_playback(uow: UnitOfWork, who: Principal, camera_id: str, start: d
     (who, when, why)."""
     with uow:
         camera = visible_or_refuse(uow, who, camera_id, action)
-        require(uow, who, who.can(Permission.FOOTAGE_LIVE), action, object_type="camera",
-                object_id=camera.id, object_agency_id=camera.owner_agency_id)
+        # Listing what was recorded shows no picture: the live-view rules are enough for it.
+        policy_action = "footage.playback" if action == "footage.playback" else "footage.live"
+        decision = authorize_camera(uow, who, policy_action, camera, audit_action=action)
         if end <= start or (end - start).total_seconds() > 3600:
             refuse(uow, who, action, InvalidInput("a playback range is 1 s to 1 h long"),
                    object_type="camera", object_id=camera.id,
                    object_agency_id=camera.owner_agency_id)
         record(uow, who, action, object_type="camera", object_id=camera.id,
                object_agency_id=camera.owner_agency_id,
-               detail={"start": start.isoformat(), "end": end.isoformat()})
+               detail={"start": start.isoformat(), "end": end.isoformat(),
+                       **decision.audit_detail()})
         uow.commit()
         return camera
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 
 from sereno.domain import commands, events
-from sereno.domain.access import Permission, Principal
+from sereno.domain.access import Principal
 from sereno.domain.errors import InvalidInput, NotFound
-from sereno.services.audit import Clock, record, refuse, require
+from sereno.services.access_control import authorize_personal_data
+from sereno.services.audit import Clock, record, refuse
 from sereno.services.unit_of_work import UnitOfWork
 from sereno.video.plates.watchlist import WatchlistEntry, WatchlistError
 
@@ -19,10 +20,10 @@ def list_entries(uow: UnitOfWork, who: Principal) -> list[WatchlistEntry]:
     """The caller's agency's wanted plates."""
     action = "watchlist.list"
     with uow:
-        require(uow, who, who.can(Permission.WATCHLIST_READ), action, object_type=OBJECT)
+        decision = authorize_personal_data(uow, who, "personal_data.read", audit_action=action)
         entries = uow.watchlist.for_agencies([who.agency_id])
         record(uow, who, action, object_type=OBJECT, object_agency_id=who.agency_id,
-               detail={"count": len(entries)})
+               detail={"count": len(entries), **decision.audit_detail()})
         uow.commit()
         return entries
 
@@ -31,7 +32,7 @@ def add_entry(cmd: commands.AddWatchlistEntry, uow: UnitOfWork, clock: Clock) ->
     """Add a wanted plate to the caller's agency's list (dispatchers, supervisors)."""
     who, action = cmd.by, "watchlist.add"
     with uow:
-        require(uow, who, who.can(Permission.WATCHLIST_WRITE), action, object_type=OBJECT)
+        authorize_personal_data(uow, who, "personal_data.write", audit_action=action)
         try:
             if not 0 < len(cmd.reason.strip()) <= 300:
                 raise InvalidInput("reason must be 1 to 300 characters")
@@ -57,8 +58,7 @@ def remove_entry(cmd: commands.RemoveWatchlistEntry, uow: UnitOfWork) -> None:
     """Remove a plate from the caller's agency's list."""
     who, action = cmd.by, "watchlist.remove"
     with uow:
-        require(uow, who, who.can(Permission.WATCHLIST_WRITE), action, object_type=OBJECT,
-                object_id=cmd.entry_id)
+        authorize_personal_data(uow, who, "personal_data.write", audit_action=action)
         entry = uow.watchlist.get(cmd.entry_id)
         if entry is None or entry.agency_id != who.agency_id:
             refuse(uow, who, action, NotFound(f"no watchlist entry {cmd.entry_id!r}"),

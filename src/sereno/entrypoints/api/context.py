@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,6 +24,8 @@ API_PREFIX = "/api/v1"
 SESSION_COOKIE = "sereno_session"
 CSRF_HEADER = "x-csrf-token"
 PURPOSE_HEADER = "x-sereno-purpose"
+CASE_HEADER = "x-sereno-case"
+BREAK_GLASS_HEADER = "x-sereno-break-glass"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Declares the scheme for OpenAPI; the resolution itself is done below.
@@ -64,6 +66,17 @@ def stated_purpose(request: Request) -> str | None:
     return purpose.strip()[:500] or None if purpose else None
 
 
+def stated_access(request: Request, principal: Principal) -> Principal:
+    """The principal with the case and break-glass justification the request states (header or
+    query: a console video element cannot send headers). The policy door checks both."""
+    case = request.headers.get(CASE_HEADER) or request.query_params.get("case")
+    glass = request.headers.get(BREAK_GLASS_HEADER) or request.query_params.get("break_glass")
+    if not case and glass is None:
+        return principal
+    return replace(principal, case_ref=case.strip()[:64] if case else None,
+                   break_glass=glass[:500] if glass is not None else None)
+
+
 def resolve_caller(request: Request) -> CallerContext:
     """Authenticate the request once (cached on ``request.state``); raises on failure."""
     cached: CallerContext | None = getattr(request.state, "caller", None)
@@ -79,13 +92,13 @@ def resolve_caller(request: Request) -> CallerContext:
         principal = accounts.authenticate_token(platform.uow(), platform.clock,
                                                 credential.strip(), address=address,
                                                 purpose=purpose)
-        context = CallerContext(principal, "token")
+        context = CallerContext(stated_access(request, principal), "token")
     elif cookie := request.cookies.get(SESSION_COOKIE):
         session = accounts.authenticate_session(platform.uow(), platform.auth_policy,
                                                 platform.clock, cookie, address=address,
                                                 purpose=purpose)
-        context = CallerContext(session.principal, "session", session.csrf_token,
-                                session.session_id)
+        context = CallerContext(stated_access(request, session.principal), "session",
+                                session.csrf_token, session.session_id)
     else:
         raise AuthenticationFailed("authentication required")
     request.state.caller = context

@@ -1,0 +1,1 @@
+"""Attribute-based access policies (Cedar) and the decision point that evaluates them."""
