@@ -94,13 +94,19 @@ def test_playback_returns_the_recorded_packets_as_mp4(client: TestClient,
     segments = client.get("/api/v1/cameras/SEG-002/recordings", params=params,
                           headers=operator).json()
     assert len(segments) >= 2 and all(s["bytes"] > 0 for s in segments)
+    supervisor = bearer(client, "supervisor.segura")
+    opened = client.post("/api/v1/cases", headers=supervisor,
+                         json={"reference": "INC-2026-0042", "title": "Robo en la Bahía"})
+    assert opened.status_code == 201, opened.text
+    why = {"X-Sereno-Purpose": "incident_response", "X-Sereno-Case": "INC-2026-0042"}
     response = client.get("/api/v1/cameras/SEG-002/recordings/clip.mp4", params=params,
-                          headers={**operator, "X-Sereno-Purpose": "incidente 2026-0042"})
+                          headers={**operator, **why})
     assert response.status_code == 200 and response.headers["content-type"] == "video/mp4"
     with av.open(io.BytesIO(response.content)) as container:
         frames = sum(1 for _ in container.decode(video=0))
     assert frames >= 150  # the 12 s, 15 fps clip, from packets copied without re-encoding
-    empty = client.get("/api/v1/cameras/SEG-002/recordings/clip.mp4", headers=operator,
+    empty = client.get("/api/v1/cameras/SEG-002/recordings/clip.mp4",
+                       headers={**operator, **why},
                        params={"start": "2020-01-01T00:00:00Z", "end": "2020-01-01T00:10:00Z"})
     assert empty.status_code == 404 and "nothing was recorded" in empty.json()["error"]["message"]
     naive = client.get("/api/v1/cameras/SEG-002/recordings", headers=operator,

@@ -305,3 +305,122 @@ def _jsonable(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+
+
+# -- use-cases for auditors (permission-checked and audited) -------------------------------------
+
+def _audited(log: TransparencyLog, who: Principal, action: str, permission_ok: bool,
+             detail: dict[str, Any] | None = None) -> None:
+    from sereno.services.audit import require
+
+    with log.uow() as uow:
+        require(uow, who, permission_ok, action, object_type="audit_log")
+        record(uow, who, action, object_type="audit_log", detail=detail, now=log.clock())
+        uow.commit()
+
+
+def _auditor(who: Principal) -> bool:
+    from sereno.domain.access import Permission
+
+    return who.can(Permission.AUDIT_READ)
+
+
+def verify_for(log: TransparencyLog, who: Principal) -> VerificationReport:
+    """Verify the whole log now (auditors); the outcome is audited."""
+    _audited(log, who, "audit.verify", _auditor(who))
+    report = log.verify()
+    _audited(log, who, "audit.verify.result", True, report.as_dict())
+    return report
+
+
+def sign_head_for(log: TransparencyLog, who: Principal) -> TreeHead:
+    """Seal and sign a tree head on demand (auditors)."""
+    _audited(log, who, "audit.sign_head", _auditor(who))
+    return log.sign_head()
+
+
+def heads_for(log: TransparencyLog, who: Principal, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest signed heads with their witness countersignatures (auditors)."""
+    _audited(log, who, "audit.heads", _auditor(who))
+    return [{**h.head.as_dict(), "key_id": h.key_id, "witnessed_by": h.witnessed_by,
+             "witness_signature": h.witness_signature,
+             "witnessed_at": h.witnessed_at.isoformat() if h.witnessed_at else None}
+            for h in log.store.heads(limit=limit)]
+
+
+def inclusion_for(log: TransparencyLog, who: Principal, index: int) -> dict[str, Any]:
+    """An inclusion proof of leaf ``index`` (auditors)."""
+    _audited(log, who, "audit.prove", _auditor(who), {"index": index})
+    return log.inclusion(index)
+
+
+def consistency_for(log: TransparencyLog, who: Principal, old: int, new: int) -> dict[str, Any]:
+    """A consistency proof between two sizes (auditors)."""
+    _audited(log, who, "audit.consistency", _auditor(who), {"from": old, "to": new})
+    return log.consistency(old, new)
+
+
+def peer_of(log: TransparencyLog, node_id: str) -> Peer | None:
+    """A registered peer node by id."""
+    with log.uow() as uow:
+        found = uow.peers.get(node_id)
+    if found is None:
+        return None
+    return Peer(found["node_id"], found["agency_id"], found["public_key"], found["base_url"])
+
+
+def receive_audited(log: TransparencyLog, envelope: Mapping[str, Any],
+                    peer: Peer) -> dict[str, Any]:
+    """``receive`` with its outcome in this node's audit log (as the peer node)."""
+    from sereno.domain.audit import Outcome
+
+    who = Principal.system(f"peer:{peer.node_id}", peer.agency_id)
+    try:
+        result = log.receive(envelope, peer)
+    except WitnessRefused as refused:
+        with log.uow() as uow:
+            record(uow, who, "witness.receive", outcome=Outcome.DENIED, object_type="peer",
+                   object_id=peer.node_id, reason=refused.reason,
+                   detail={"first_bad_index": refused.first_bad_index}, now=log.clock())
+            uow.commit()
+        raise
+    with log.uow() as uow:
+        record(uow, who, "witness.receive", object_type="peer", object_id=peer.node_id,
+               detail={"tree_size": result["tree_size"]}, now=log.clock())
+        uow.commit()
+    return result
+
+
+def witness_round(log: TransparencyLog, egress: Any, peer: Peer) -> dict[str, Any]:
+    """Send this node's head to ``peer`` through the egress client (the peer's address must be
+    an approved destination) and keep its countersignature. Returns the peer's answer; a
+    refusal (history rewritten) raises a local security alert too."""
+    import json
+
+    envelope = log.witness_envelope(peer.node_id)
+    response = egress.send(
+        Principal.system("witness", peer.agency_id), purpose="federation_peer", method="POST",
+        url=f"{peer.base_url}/api/v1/witness/tree-heads", data_class="operational",
+        body=json.dumps(envelope).encode(),
+        headers={"Content-Type": "application/json", "X-Sereno-Node": log.key.node_id})
+    try:
+        answer: dict[str, Any] = json.loads(response.body or b"{}")
+    except ValueError:
+        answer = {}
+    if response.status == 200 and log.witnessed(envelope["head"], peer,
+                                                str(answer.get("countersignature", ""))):
+        return {"ok": True, **answer}
+    details = (answer.get("error") or {}).get("details") or [{}]
+    index = details[0].get("first_bad_index") if details else None
+    message = (answer.get("error") or {}).get("message", f"HTTP {response.status}")
+    with log.uow() as uow:
+        for agency in uow.agencies.list():
+            raise_security_alert(uow, agency_id=agency.id, kind=AlertKind.AUDIT_FORK,
+                                 severity=Severity.CRITICAL,
+                                 summary=f"witness {peer.node_id} refused our tree head: "
+                                         f"{message}",
+                                 detail={"peer": peer.node_id, "first_bad_index": index},
+                                 now=log.clock())
+        uow.commit()
+    return {"ok": False, "status": response.status, "reason": message,
+            "first_bad_index": index}

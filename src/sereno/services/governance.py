@@ -231,3 +231,15 @@ def register_peer(uow: UnitOfWork, who: Principal, node_id: str, agency_id: str,
                detail={"agency": agency_id, "base_url": peer["base_url"]})
         uow.commit()
         return peer
+
+
+def list_peers(uow: UnitOfWork, who: Principal) -> list[dict[str, Any]]:
+    """Registered peer nodes (admins and auditors)."""
+    action = "peer.list"
+    with uow:
+        require(uow, who, bool(who.roles & {Role.ADMIN, Role.AUDITOR}), action,
+                object_type="peer")
+        peers = uow.peers.list()
+        record(uow, who, action, object_type="peer", detail={"count": len(peers)})
+        uow.commit()
+        return peers
