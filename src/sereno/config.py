@@ -43,11 +43,20 @@ class AuthSettings(BaseModel):
     token_ttl_minutes: int = Field(60, ge=1)
     token_max_ttl_minutes: int = Field(720, ge=1)
     cookie_secure: Literal["auto", "always", "never"] = "auto"
-    lockout_max_failures: int = Field(5, ge=1)
+    lockout_max_failures: int = Field(5, ge=1, description="failed logins (wrong password or "
+                                      "one-time code) within the window that lock an account")
     lockout_window_minutes: int = Field(15, ge=1)
-    lockout_minutes: int = Field(15, ge=1)
+    lockout_minutes: int = Field(10, ge=1, description="how long a lockout lasts")
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65_536, ge=8)
+    password_min_length: int = Field(12, ge=8, le=64)
+    password_max_length: int = Field(128, ge=64, le=256)
+    totp_issuer: str = Field("Sereno", min_length=1, max_length=60,
+                             description="the name authenticator apps show")
+    totp_key: SecretStr | None = Field(
+        default=None, description="key sealing the TOTP secrets in the database (32 bytes, "
+        "url-safe base64); default: <data_dir>/secrets/totp.key, made on first start "
+        "(embedded profile only: production must set it)")
 
 
 class BusSettings(BaseModel):
@@ -72,6 +81,15 @@ class WorkerSettings(BaseModel):
                                   "(default: yes on the embedded profile)")
 
 
+class RetentionSettings(BaseModel):
+    in_server: bool | None = Field(
+        default=None, description="run the retention purge inside `sereno serve` (default: "
+                                  "on the embedded profile or wherever the video workers run)")
+    interval_seconds: float = Field(60.0, ge=5, description="how often the purge runs")
+    batch: int = Field(2000, ge=10, le=100_000,
+                       description="rows per data class per run (the next run continues)")
+
+
 class VideoSettings(BaseModel):
     enabled: bool | None = Field(default=None, description="run the ingest and analytics "
                                  "workers inside `sereno serve` (default: embedded profile)")
@@ -86,6 +104,16 @@ class VideoSettings(BaseModel):
     event_clip_post_s: float = Field(5.0, ge=0, le=120)
     models_dir: Path | None = Field(default=None, description="operators' ONNX detector "
                                     "models (default: <data_dir>/models)")
+
+
+class EgressSettings(BaseModel):
+    """The outbound client (``sereno.governance.egress``); destinations live in the database."""
+
+    allow_plain_http_loopback: bool = Field(
+        False, description="allow plain http to loopback destinations (tests, local tools); "
+                           "anything else always needs https")
+    timeout_seconds: float = Field(15.0, gt=0, le=300)
+    max_response_bytes: int = Field(16 * 1024 * 1024, ge=1024)
 
 
 class ConsoleSettings(BaseModel):
@@ -105,6 +133,8 @@ class Settings(BaseSettings):
 
     profile: Profile = Profile.EMBEDDED
     node_name: str = "sereno"
+    node_agency_id: str = Field("segura-ep", description="the agency that operates this node: "
+                                "its admins publish the node's access policies and peers")
     data_dir: Path = Path("var")
     database_url: SecretStr | None = None
     http: HttpSettings = HttpSettings()
@@ -114,6 +144,8 @@ class Settings(BaseSettings):
     console: ConsoleSettings = ConsoleSettings()
     workers: WorkerSettings = WorkerSettings()
     video: VideoSettings = VideoSettings()
+    egress: EgressSettings = EgressSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -138,6 +170,10 @@ class Settings(BaseSettings):
             self.video.enabled = self.profile is Profile.EMBEDDED
         if self.workers.stream_health_in_server is None:
             self.workers.stream_health_in_server = self.profile is Profile.EMBEDDED
+        if self.retention.in_server is None:
+            # Recordings fill the disk wherever the video workers run: purge there too.
+            self.retention.in_server = (self.profile is Profile.EMBEDDED
+                                        or bool(self.video.enabled))
         if self.media.root is None:
             self.media.root = self.data_dir / "media"
         if not self.media.allowed_file_roots and self.profile is Profile.EMBEDDED:
@@ -159,6 +195,11 @@ class Settings(BaseSettings):
     def recordings_root(self) -> Path:
         """Where continuous recording segments live (per camera, with their index)."""
         return self.media_root / "recordings"
+
+    @property
+    def node_key_path(self) -> Path:
+        """The node's Ed25519 signing key (tree heads, countersignatures, evidence manifests)."""
+        return self.data_dir / "keys" / "node-ed25519.pem"
 
     @property
     def media_root(self) -> Path:

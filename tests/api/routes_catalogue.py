@@ -18,9 +18,16 @@ PUBLIC = {
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/login"),
     ("POST", "/login"),
+    # The login's second step: the short-lived challenge cookie set by a right password stands
+    # in for the session (tested in tests/api/test_second_factor.py).
+    ("GET", "/login/code"),
+    ("POST", "/login/code"),
     ("GET", "/"),
     ("GET", "/lang/{language}"),
     ("POST", "/api/v1/auth/token"),
+    # Another agency's node: authenticated by its Ed25519 signature against the pinned key, not
+    # by a user credential; its refusals and acceptances are audited (tests/governance).
+    ("POST", "/api/v1/witness/tree-heads"),
 }
 
 

@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
+from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
+from tests.api.retention_cases import SCOPING as RETENTION_CASES
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import SCOPING as SECURITY_CASES
-from tests.conftest import bearer
+from tests.conftest import bearer, demo_code
 
 PRIVATE_CAMERA = "SEG-006"  # Segura EP, private
 SHARED_CAMERA = "SEG-001"  # Segura EP, shared with partners (readable, never changeable)
@@ -352,6 +354,46 @@ def logout(client: TestClient, headers: dict[str, str], _: str) -> None:
     assert theirs.get("/map", follow_redirects=False).status_code == 200
 
 
+def change_own_password(client: TestClient, headers: dict[str, str], _: str) -> None:
+    # Only one's own password: no field names another account (unknown fields are refused).
+    smuggled = {"current_password": "sereno-demo-2026", "new_password": "una frase bien larga",
+                "username": "operator.segura"}
+    _denied(client.post("/api/v1/me/password", json=smuggled, headers=headers), 422)
+    smuggled.pop("username")
+    assert client.post("/api/v1/me/password", json=smuggled, headers=headers
+                       ).status_code == 204
+    me = client.get("/api/v1/me", headers=headers)  # the token in use survives the change
+    assert me.status_code == 200 and me.json()["agency"] == "policia-nacional"
+
+
+def reset_second_factor(client: TestClient, headers: dict[str, str], segura_user: str) -> None:
+    _denied(client.delete(f"/api/v1/users/{segura_user}/second-factor", headers=headers), 404)
+
+
+def _page_csrf(client: TestClient) -> str:
+    return client.get("/account").text.split('name="csrf" value="')[1].split('"')[0]
+
+
+def account_page(client: TestClient, headers: dict[str, str], _: str) -> None:
+    page = client.get("/account", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "segura" not in page.text.split("<main>")[1]  # only the caller's own account
+
+
+def account_password(client: TestClient, headers: dict[str, str], _: str) -> None:
+    form = {"csrf": _page_csrf(client), "current_password": "sereno-demo-2026",
+            "new_password": "una frase bien larga", "new_password_again": "una frase bien larga",
+            "username": "operator.segura"}  # a stray field names nobody: the caller changes
+    response = client.post("/account/password", data=form, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def account_second_factor(client: TestClient, headers: dict[str, str], _: str) -> None:
+    response = client.post("/account/second-factor", follow_redirects=False,
+                           data={"csrf": _page_csrf(client), "user_id": "operator.segura"})
+    assert response.status_code in (303, 409)  # 409: the role's app is already enrolled
+
+
 CASES: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/cameras"): list_cameras,
     ("GET", "/api/v1/cameras.geojson"): export_cameras,
@@ -392,19 +434,35 @@ CASES: dict[tuple[str, str], Check] = {
     ("GET", "/cameras/{camera_id}"): _page(f"/cameras/{PRIVATE_CAMERA}"),
     ("GET", "/wall"): wall_page,
     ("POST", "/logout"): logout,
+    ("POST", "/api/v1/me/password"): change_own_password,
+    ("DELETE", "/api/v1/users/{user_id}/second-factor"): reset_second_factor,
+    ("GET", "/account"): account_page,
+    ("POST", "/account/password"): account_password,
+    ("POST", "/account/second-factor"): account_second_factor,
     **SECURITY_CASES,
+    **GOVERNANCE_CASES,
+    **RETENTION_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
-           ("GET", "/wall"), ("POST", "/logout")}
+           ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),
+           ("POST", "/account/password"), ("POST", "/account/second-factor")}
 
 
 def _console_login(client: TestClient, username: str) -> None:
+    """Log in through the console: the password, then the one-time code when the demo user
+    needs one."""
     page = client.get("/login")
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
     response = client.post("/login", data={"username": username,
                                            "password": "sereno-demo-2026", "csrf": csrf},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
+    if response.headers["location"].startswith("/login/code"):
+        code = demo_code(client.app.state.platform, username)  # type: ignore[attr-defined]
+        response = client.post("/login/code", data={"code": code, "csrf": csrf},
+                               follow_redirects=False)
+        assert response.status_code == 303, response.text
+    assert "sereno_session" in client.cookies
 
 
 def _segura_state(platform: Platform) -> str:

@@ -13,6 +13,8 @@ from sereno.adapters.db.tables import cameras
 from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
+from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
+from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import AUDITED as SECURITY_AUDITED
 from tests.api.streams import first_mjpeg_part, read_events
@@ -208,7 +210,31 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
                           lambda c, h, p: c.post("/logout", data={"csrf": h["csrf"]},
                                                  follow_redirects=False),
                           "auth.session.close"),
+    ("POST", "/api/v1/me/password"): (
+        "operator.segura",
+        lambda c, h, p: c.post("/api/v1/me/password", headers=h, json={
+            "current_password": "sereno-demo-2026", "new_password": "una frase bien larga"}),
+        "user.password.change"),
+    ("DELETE", "/api/v1/users/{user_id}/second-factor"): (
+        "admin.segura",
+        lambda c, h, p: c.delete(f"/api/v1/users/{_user_id(p, 'auditor.segura')}/second-factor",
+                                 headers=h),
+        "user.totp.reset"),
+    ("GET", "/account"): ("operator.segura", lambda c, h, p: c.get("/account"), "user.read"),
+    ("POST", "/account/password"): (
+        "operator.segura",
+        lambda c, h, p: c.post("/account/password", follow_redirects=False, data={
+            "csrf": h["csrf"], "current_password": "sereno-demo-2026",
+            "new_password": "una frase bien larga", "new_password_again": "una frase bien larga"}),
+        "user.password.change"),
+    ("POST", "/account/second-factor"): (
+        "operator.segura",
+        lambda c, h, p: c.post("/account/second-factor", data={"csrf": h["csrf"]},
+                               follow_redirects=False),
+        "auth.totp.enrol.begin"),
     **SECURITY_AUDITED,
+    **GOVERNANCE_AUDITED,
+    **RETENTION_AUDITED,
 }
 
 

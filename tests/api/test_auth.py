@@ -6,6 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sereno.bootstrap import Platform
+from tests.api.governance_cases import PATH_IDS as GOVERNANCE_IDS
+from tests.api.retention_cases import PATH_IDS as RETENTION_PATH_IDS
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import PATH_IDS
 from tests.api.test_agency_scoping import _console_login
@@ -15,7 +17,9 @@ from tests.conftest import FakeClock, audit_rows, bearer
 def _path(template: str) -> str:
     path = (template.replace("{camera_id}", "SEG-001").replace("{user_id}", "x")
             .replace("{rule_id}", "x").replace("{event_id}", "x").replace("{entry_id}", "x"))
-    for name in PATH_IDS:  # the security routes' ids
+    for name in (*PATH_IDS, *GOVERNANCE_IDS):  # the security and governance routes' ids
+        path = path.replace(name, "x")
+    for name in RETENTION_PATH_IDS:
         path = path.replace(name, "x")
     return path
 

@@ -333,6 +333,11 @@ def verify_for(log: TransparencyLog, who: Principal) -> VerificationReport:
     return report
 
 
+def node_key_for(log: TransparencyLog, who: Principal) -> None:
+    """Record that ``who`` read the node's public key (anyone signed in may)."""
+    _audited(log, who, "audit.node_key", True)
+
+
 def sign_head_for(log: TransparencyLog, who: Principal) -> TreeHead:
     """Seal and sign a tree head on demand (auditors)."""
     _audited(log, who, "audit.sign_head", _auditor(who))
@@ -351,7 +356,11 @@ def heads_for(log: TransparencyLog, who: Principal, limit: int = 20) -> list[dic
 def inclusion_for(log: TransparencyLog, who: Principal, index: int) -> dict[str, Any]:
     """An inclusion proof of leaf ``index`` (auditors)."""
     _audited(log, who, "audit.prove", _auditor(who), {"index": index})
-    return log.inclusion(index)
+    proof = log.inclusion(index)
+    record_ = proof.get("record") or {}
+    if who.agency_id not in (record_.get("actor_agency_id"), record_.get("object_agency_id")):
+        proof["record"] = None  # another agency's record: the hash proves, the content stays
+    return proof
 
 
 def consistency_for(log: TransparencyLog, who: Principal, old: int, new: int) -> dict[str, Any]:

@@ -151,11 +151,13 @@ def policy_history(uow: UnitOfWork, who: Principal) -> list[PolicyVersion]:
 
 
 def publish_policies(uow: UnitOfWork, who: Principal, text: str, note: str,
-                     clock: Clock) -> PolicyVersion:
-    """Validate and activate a new version of the policies (admins; audited with its hash)."""
+                     clock: Clock, node_agency_id: str) -> PolicyVersion:
+    """Validate and activate a new version of the policies (admins of the agency operating the
+    node; audited with its hash)."""
     action = "policy.publish"
     with uow:
-        require(uow, who, Role.ADMIN in who.roles, action, object_type="policy")
+        require(uow, who, Role.ADMIN in who.roles and who.agency_id == node_agency_id, action,
+                object_type="policy")
         try:
             validate_policies(text)
             if not 3 <= len(note.strip()) <= 500:
@@ -206,12 +208,14 @@ def set_access_profile(uow: UnitOfWork, who: Principal, user_id: str, clearance:
 # -- peer nodes (witnesses now, federation later) -----------------------------------------------
 
 def register_peer(uow: UnitOfWork, who: Principal, node_id: str, agency_id: str,
-                  public_key: str, base_url: str, clock: Clock) -> dict[str, Any]:
-    """Register another agency's node and pin its Ed25519 key (admins)."""
+                  public_key: str, base_url: str, clock: Clock,
+                  node_agency_id: str) -> dict[str, Any]:
+    """Register another agency's node and pin its Ed25519 key (admins of the agency operating
+    this node)."""
     action = "peer.register"
     with uow:
-        require(uow, who, who.can(Permission.USER_WRITE), action, object_type="peer",
-                object_id=node_id[:64])
+        require(uow, who, who.can(Permission.USER_WRITE) and who.agency_id == node_agency_id,
+                action, object_type="peer", object_id=node_id[:64])
         try:
             public_key_from_b64(public_key)
         except ValueError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -14,21 +13,27 @@ from sqlalchemy import text
 from sereno import __version__
 from sereno.adapters.video.snapshots import SnapshotGrabber
 from sereno.bootstrap import Platform
+from sereno.domain import events
 from sereno.entrypoints.api import errors
 from sereno.entrypoints.api.context import API_PREFIX
 from sereno.entrypoints.api.limits import BodySizeLimit, SecurityHeaders
 from sereno.entrypoints.api.routes import (
+    audit_log,
     auth,
     cameras,
     directory,
+    governance,
+    governance_registry,
     live,
     metrics,
+    retention,
     security,
     users,
     video,
     watchlist,
 )
 from sereno.entrypoints.web import console
+from sereno.services.egress import MapTileGate
 from sereno.video.live import LiveHub
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -51,8 +56,12 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.video_health = None  # set by `sereno serve` when the video workers run
     app.state.live_hub = LiveHub()
     for router in (auth.router, cameras.router, users.router, directory.router, video.router,
-                   live.router, metrics.router, watchlist.router, security.router):
+                   live.router, metrics.router, watchlist.router, security.router,
+                   governance_registry.router):
         api.include_router(router)
+    api.include_router(retention.router)
+    api.include_router(governance.router)
+    api.include_router(audit_log.router)
     app.include_router(api)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -74,11 +83,13 @@ def create_app(platform: Platform) -> FastAPI:
     http = platform.settings.http
     app.add_middleware(BodySizeLimit, default_limit=http.max_body_bytes,
                        upload_limit=http.max_upload_bytes,
-                       upload_paths=(f"{API_PREFIX}/camera-imports",))
-    tile_url = platform.settings.console.map_tile_url
-    tile_origin = ""
-    if tile_url:
-        parts = urlsplit(tile_url.replace("{s}", "a"))
-        tile_origin = f"{parts.scheme}://{parts.netloc.replace('a.', '*.', 1)}"
-    app.add_middleware(SecurityHeaders, tile_origin=tile_origin)
+                       upload_paths=(f"{API_PREFIX}/camera-imports",
+                                     f"{API_PREFIX}/witness/tree-heads"))
+    # Map tiles only from an approved map_tiles egress destination (checked now and again
+    # while running; see docs/governance/egress.md).
+    tiles = MapTileGate(platform.uow, platform.settings.console.map_tile_url)
+    tiles.url()
+    platform.bus.subscribe(events.EgressDestinationChanged, tiles.forget)
+    app.state.map_tiles = tiles
+    app.add_middleware(SecurityHeaders, tile_origin=tiles.origin)
     return app

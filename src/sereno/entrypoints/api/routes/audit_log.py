@@ -59,7 +59,9 @@ def consistency(request: Request, caller: Caller, first: int = Query(alias="from
 @router.get("/audit/node-key", responses=ERRORS)
 def node_key(request: Request, caller: Caller) -> dict[str, str]:
     """This node's id and Ed25519 public key (what the other agency pins)."""
-    key = platform_of(request).audit_log.key
+    log = platform_of(request).audit_log
+    audit_log.node_key_for(log, caller)
+    key = log.key
     return {"node_id": key.node_id, "public_key": key.public_key_b64, "key_id": key.key_id}
 
 

@@ -138,7 +138,8 @@ def publish_policies(request: Request, caller: Caller, body: PolicyIn) -> Policy
     """Validate and activate a new version of the Cedar policies (admins)."""
     platform = platform_of(request)
     return _policy(governance.publish_policies(platform.uow(), caller, body.text, body.note,
-                                               platform.clock))
+                                               platform.clock,
+                                               platform.settings.node_agency_id))
 
 
 class AccessProfileIn(Strict):
@@ -182,4 +183,4 @@ def register_peer(request: Request, caller: Caller, body: PeerIn) -> PeerOut:
     platform = platform_of(request)
     return PeerOut(**governance.register_peer(platform.uow(), caller, body.node_id,
                                               body.agency_id, body.public_key, body.base_url,
-                                              platform.clock))
+                                              platform.clock, platform.settings.node_agency_id))
