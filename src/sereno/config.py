@@ -79,6 +79,10 @@ class WorkerSettings(BaseModel):
     stream_health_in_server: bool | None = Field(
         default=None, description="run the stream health worker inside `sereno serve` "
                                   "(default: yes on the embedded profile)")
+    audit_seal_interval_seconds: float = Field(10.0, ge=1, description="how often new audit "
+                                               "records are sealed and a tree head signed")
+    witness_interval_seconds: float = Field(300.0, ge=5, description="how often the signed "
+                                            "head is sent to each peer node to countersign")
 
 
 class RetentionSettings(BaseModel):

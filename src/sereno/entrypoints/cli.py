@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from sereno.config import Profile, load_settings
 from sereno.domain import commands
 from sereno.domain.access import Principal
 from sereno.domain.errors import SerenoError
+from sereno.entrypoints import cli_governance, cli_security
 from sereno.services import accounts
 from sereno.services import cameras as camera_service
 
@@ -33,12 +35,27 @@ config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The Guayaquil demo city.", no_args_is_help=True)
 cameras_app = typer.Typer(help="Camera registry.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 worker_app = typer.Typer(help="Background workers.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(cameras_app, name="cameras")
+app.add_typer(users_app, name="users")
 app.add_typer(worker_app, name="worker")
+app.add_typer(cli_security.egress_app, name="egress")
+app.add_typer(cli_governance.audit_app, name="audit")
+app.add_typer(cli_governance.policy_app, name="policy")
+app.add_typer(cli_governance.cases_app, name="cases")
+app.add_typer(cli_governance.peers_app, name="peers")
+app.add_typer(cli_security.breaches_app, name="breaches")
+app.add_typer(cli_security.dpia_app, name="dpia")
+retention_app = typer.Typer(help="Retention periods, legal holds and the purge.",
+                            no_args_is_help=True)
+holds_app = typer.Typer(help="Legal holds: data kept for a case whatever its retention.",
+                        no_args_is_help=True)
+retention_app.add_typer(holds_app, name="holds")
+app.add_typer(retention_app, name="retention")
 
 out = Console()
 err = Console(stderr=True)
@@ -129,20 +146,55 @@ def demo_seed() -> None:
 def _print_demo_users() -> None:
     from sereno.demo.city import USERS
 
-    table = Table("username", "password", "agency", "roles", title="Demo logins")
+    table = Table("username", "password", "agency", "roles", "one-time code",
+                  title="Demo logins")
     for user in USERS:
-        table.add_row(user.username, user.password, user.agency_id, ",".join(user.roles))
+        table.add_row(user.username, user.password, user.agency_id, ",".join(user.roles),
+                      f"sereno demo otp {user.username}" if user.needs_second_factor else "—")
     out.print(table)
+    out.print("Admins, auditors and approvers log in with a one-time code too (TOTP, as from an "
+              "authenticator app): [bold]sereno demo otp USERNAME[/bold] prints the current one. "
+              "The demo's TOTP secrets are public: demo only.")
+
+
+@demo_app.command("otp")
+def demo_otp(username: str,
+             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the current one-time code of a demo account that needs one (demo only)."""
+    from datetime import UTC, datetime
+
+    from sereno.adapters.totp import STEP_SECONDS, code_at
+    from sereno.demo.city import USERS, demo_totp_secret
+
+    if load_settings().profile is Profile.PRODUCTION:
+        err.print("[red]demo codes do not exist on the production profile[/red]")
+        raise typer.Exit(2)
+    demo = next((u for u in USERS if u.username == username), None)
+    if demo is None or not demo.needs_second_factor:
+        err.print(f"[red]{username!r} is not a demo account with a second factor[/red] (those "
+                  "are admin.*, auditor.* and approver.*)")
+        raise typer.Exit(2)
+    now = datetime.now(UTC)
+    code = code_at(demo_totp_secret(username), now)
+    left = STEP_SECONDS - int(now.timestamp()) % STEP_SECONDS
+    if as_json:
+        sys.stdout.write(json.dumps({"username": username, "code": code,
+                                     "valid_for_seconds": left}) + "\n")
+        return
+    sys.stdout.write(f"{code}\n")
+    err.print(f"valid for {left} more s; a code works once")
 
 
 @demo_app.command("users")
 def demo_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The demo accounts (username, password, agency, roles)."""
+    """The demo accounts (username, password, agency, roles, whether a one-time code is
+    needed)."""
     from sereno.demo.city import USERS
 
     if as_json:
         sys.stdout.write(json.dumps([{"username": u.username, "password": u.password,
-                                      "agency": u.agency_id, "roles": list(u.roles)}
+                                      "agency": u.agency_id, "roles": list(u.roles),
+                                      "otp": u.needs_second_factor}
                                      for u in USERS], ensure_ascii=False) + "\n")
         return
     _print_demo_users()
@@ -176,12 +228,24 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
 
         stop_health = stream_health.start_in_thread(
             platform, app_.state.snapshots.probe, settings.workers.stream_health_interval_seconds)
+    stop_retention = None
+    if settings.retention.in_server:
+        from sereno.entrypoints.workers import retention as retention_worker
+
+        stop_retention = retention_worker.start_in_thread(platform,
+                                                          settings.retention.interval_seconds)
+    from sereno.entrypoints.workers import audit_log as audit_log_worker
+
+    stop_audit_log = audit_log_worker.start_in_thread(platform)
     out.print(f"Sereno ({settings.profile.value}) at http://{bind_host}:{bind_port}/ — "
               "Ctrl+C to stop")
     try:
         uvicorn.run(app_, host=bind_host, port=bind_port, log_level="info",
                     proxy_headers=False, server_header=False)
     finally:
+        stop_audit_log.set()
+        if stop_retention is not None:
+            stop_retention.set()
         if stop_health is not None:
             stop_health.set()
         if video_node is not None:
@@ -323,6 +387,231 @@ def cameras_retire(as_user: AsUser, camera_id: str) -> None:
     except SerenoError as error:
         _fail(error)
     out.print(f"retired {camera_id}")
+
+
+# -- retention --------------------------------------------------------------------------------
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]{name} is not an ISO 8601 time[/red] (e.g. 2026-11-25T10:00:00Z)")
+        raise typer.Exit(2) from None
+
+
+@retention_app.command("policies")
+def retention_policies(as_user: AsUser,
+                       as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The retention periods of the user's agency (its own or the defaults)."""
+    from sereno.services import retention
+
+    platform = _platform()
+    who = _act_as(platform, as_user)
+    try:
+        lines = retention.list_policies(platform.uow(), who)
+    except SerenoError as error:
+        _fail(error)
+    rows = [{"data_class": p.data_class.value, "camera_id": p.camera_id,
+             "period_days": p.period_days, "source": "default" if p.updated_at is None
+             else "agency", "updated_by": p.updated_by} for p in lines]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return
+    table = Table("class", "camera", "days", "source", "changed by",
+                  title=f"Retention periods of {who.agency_id}")
+    for row in rows:
+        table.add_row(*(str(row[key] or "") for key in ("data_class", "camera_id",
+                                                         "period_days", "source",
+                                                         "updated_by")))
+    out.print(table)
+
+
+@retention_app.command("set-policy")
+def retention_set_policy(
+    as_user: AsUser,
+    data_class: Annotated[str, typer.Argument(help="recording, event_clip, snapshot, alert, "
+                                                   "personal_data or audit")],
+    days: Annotated[int | None, typer.Argument(help="period in days (omit with --reset)")] = None,
+    camera: Annotated[str | None, typer.Option(help="one camera's recordings")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="back to the default")] = False,
+) -> None:
+    """Change a retention period of the user's agency (administrators)."""
+    if (days is None) != reset:
+        err.print("[red]give a number of days, or --reset[/red]")
+        raise typer.Exit(2)
+    platform = _platform()
+    who = _act_as(platform, as_user)
+    try:
+        line = platform.bus.handle(commands.SetRetentionPolicy(who, data_class, days, camera))
+    except SerenoError as error:
+        _fail(error)
+    scope = f" for {line.camera_id}" if line.camera_id else ""
+    out.print(f"{line.data_class.value}{scope}: {line.period_days} days")
+
+
+@retention_app.command("purge")
+def retention_purge(
+    as_user: Annotated[str, typer.Option(
+        "--as", envvar="SERENO_AS",
+        help="Username to act as (an administrator), or 'system' for every agency.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="report, delete nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Delete what is past its retention period and not under a legal hold; audited."""
+    platform = _platform()
+    if as_user == "system":
+        from sereno.entrypoints.workers.retention import purge_all
+
+        reports = purge_all(platform, dry_run=dry_run, record_empty=True,
+                            component="retention-cli")
+    else:
+        who = _act_as(platform, as_user)
+        try:
+            reports = [platform.bus.handle(commands.PurgeExpired(who, dry_run=dry_run))]
+        except SerenoError as error:
+            _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps([{"agency": r.agency_id, **r.as_detail()} for r in reports],
+                                    ensure_ascii=False) + "\n")
+        return
+    for report in reports:
+        verb = "would delete" if dry_run else "deleted"
+        table = Table("class", verb, "bytes", "held",
+                      title=f"Purge of {report.agency_id}" + (" (dry run)" if dry_run else ""))
+        for data_class, part in report.classes.items():
+            table.add_row(data_class.value, str(part.deleted), str(part.bytes), str(part.held))
+        table.add_row("audit", "kept (sealed log; pruning handled by the audit log)", "", "")
+        out.print(table)
+        if report.more:
+            out.print("more is due than one run deletes: the next run continues")
+
+
+@holds_app.command("list")
+def holds_list(as_user: AsUser,
+               active: Annotated[bool, typer.Option("--active", help="only active")] = False,
+               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The legal holds of the user's agency."""
+    from sereno.services import retention
+
+    platform = _platform()
+    who = _act_as(platform, as_user)
+    try:
+        holds = retention.list_holds(platform.uow(), who, active_only=active)
+    except SerenoError as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps([_hold_json(h) for h in holds], ensure_ascii=False) + "\n")
+        return
+    table = Table("id", "case", "placed", "by", "cameras", "range", "detections", "released",
+                  title=f"{len(holds)} legal holds")
+    for h in holds:
+        span = f"{h.start:%Y-%m-%d %H:%M} – {h.end:%Y-%m-%d %H:%M}" if h.start and h.end else ""
+        table.add_row(h.id, h.case_reference, f"{h.placed_at:%Y-%m-%d %H:%M}",
+                      h.placed_by_username, ",".join(h.camera_ids), span,
+                      str(len(h.detection_ids)),
+                      f"{h.released_at:%Y-%m-%d %H:%M}" if h.released_at else "")
+    out.print(table)
+
+
+def _hold_json(hold: Any) -> dict[str, Any]:
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {"id": hold.id, "case_reference": hold.case_reference, "reason": hold.reason,
+            "placed_by": hold.placed_by_username, "placed_at": iso(hold.placed_at),
+            "camera_ids": hold.camera_ids, "start": iso(hold.start), "end": iso(hold.end),
+            "detection_ids": hold.detection_ids, "released_at": iso(hold.released_at),
+            "released_by": hold.released_by_username, "release_reason": hold.release_reason}
+
+
+@holds_app.command("place")
+def holds_place(
+    as_user: AsUser,
+    case: Annotated[str, typer.Option("--case", help="FGE-YYYY-NNNNNN, INC-YYYY-NNNN or "
+                                                     "CASE-YYYY-NNN")],
+    reason: Annotated[str, typer.Option()],
+    camera: Annotated[list[str] | None, typer.Option("--camera")] = None,
+    start: Annotated[str | None, typer.Option(help="ISO 8601 with zone")] = None,
+    end: Annotated[str | None, typer.Option(help="ISO 8601 with zone")] = None,
+    detection: Annotated[list[str] | None, typer.Option("--detection")] = None,
+) -> None:
+    """Keep cameras' footage over a range, and/or detections, for a case."""
+    platform = _platform()
+    who = _act_as(platform, as_user)
+    try:
+        hold = platform.bus.handle(commands.PlaceLegalHold(
+            who, case, reason, tuple(camera or ()), _moment(start, "--start"),
+            _moment(end, "--end"), tuple(detection or ())))
+    except SerenoError as error:
+        _fail(error)
+    out.print(f"[green]legal hold placed[/green] {hold.id} ({hold.case_reference})")
+
+
+@holds_app.command("release")
+def holds_release(as_user: AsUser, hold_id: str,
+                  reason: Annotated[str, typer.Option()]) -> None:
+    """Release a legal hold (evidence custodians): what it kept ages normally again."""
+    platform = _platform()
+    who = _act_as(platform, as_user)
+    try:
+        hold = platform.bus.handle(commands.ReleaseLegalHold(who, hold_id, reason))
+    except SerenoError as error:
+        _fail(error)
+    out.print(f"released {hold.id} ({hold.case_reference})")
+
+
+# -- users ------------------------------------------------------------------------------------
+
+def _user_id(platform: Platform, username: str) -> str:
+    with platform.uow() as uow:
+        user = uow.users.by_username(username)
+    if user is None:
+        err.print(f"[red]no user {username!r}[/red]")
+        raise typer.Exit(2)
+    return user.id
+
+
+@users_app.command("set-password")
+def users_set_password(as_user: AsUser, username: str) -> None:
+    """Set a user's password (administrators; read twice from the terminal, never an
+    argument). The password policy applies; the user's sessions and tokens end."""
+    platform = _platform()
+    who = _act_as(platform, as_user)
+    password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    try:
+        platform.bus.handle(commands.UpdateUser(who, _user_id(platform, username),
+                                                {"password": password}))
+    except SerenoError as error:
+        _fail(error)
+    out.print(f"[green]password of {username} changed[/green]")
+
+
+@users_app.command("reset-second-factor")
+def users_reset_second_factor(as_user: AsUser, username: str) -> None:
+    """Remove a user's authenticator app (administrators, not their own): the user's sessions
+    and tokens end and their next console login enrols a new app."""
+    platform = _platform()
+    who = _act_as(platform, as_user)
+    try:
+        platform.bus.handle(commands.ResetSecondFactor(who, _user_id(platform, username)))
+    except SerenoError as error:
+        _fail(error)
+    out.print(f"[green]second factor of {username} reset[/green]: the next console login "
+              "sets up a new authenticator app")
+
+
+@users_app.command("unlock")
+def users_unlock(as_user: AsUser, username: str) -> None:
+    """Lift a lockout before it runs out (administrators)."""
+    platform = _platform()
+    who = _act_as(platform, as_user)
+    try:
+        platform.bus.handle(commands.UnlockUser(who, _user_id(platform, username)))
+    except SerenoError as error:
+        _fail(error)
+    out.print(f"[green]{username} unlocked[/green]")
 
 
 if __name__ == "__main__":
