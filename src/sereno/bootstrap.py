@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import sereno.services.retention as retention_service
 from sereno.adapters.db import migrate
 from sereno.adapters.db.engine import build_engine
 from sereno.adapters.db.mapping import start_mappers
@@ -64,6 +65,15 @@ def auth_policy_from(settings: Settings) -> accounts.AuthPolicy:
     )
 
 
+def retention_storage(settings: Settings, media: LocalMediaStore) -> retention_service.Storage:
+    """Where the purge finds media and recordings, and the node's recording limits."""
+    return retention_service.Storage(
+        media=media, recordings_root=settings.recordings_root,
+        max_age_hours=settings.video.retention_max_hours,
+        max_mb_per_camera=settings.video.retention_max_mb_per_camera,
+        batch=settings.retention.batch)
+
+
 def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool = True,
               **engine_options: Any) -> Platform:
     """Build the platform. ``run_migrations`` brings the schema to the latest revision."""
@@ -92,6 +102,11 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock),
         commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock),
         commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
+        commands.SetRetentionPolicy: partial(retention_service.set_policy, clock=clock),
+        commands.PlaceLegalHold: partial(retention_service.place_hold, clock=clock),
+        commands.ReleaseLegalHold: partial(retention_service.release_hold, clock=clock),
+        commands.PurgeExpired: partial(retention_service.purge, clock=clock,
+                                       storage=retention_storage(settings, media)),
         commands.AcknowledgeSecurityAlert: partial(security.acknowledge_alert, clock=clock),
         commands.CloseSecurityAlert: partial(security.close_alert, clock=clock),
     }

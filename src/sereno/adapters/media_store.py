@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path, PurePosixPath
 
@@ -32,3 +33,23 @@ class LocalMediaStore:
         """The bytes under ``key``, or None."""
         path = self.path_of(key)
         return path.read_bytes() if path.exists() else None
+
+    def fingerprint(self, key: str, *, digest: bool = True) -> tuple[int, str | None] | None:
+        """Size and SHA-256 of the file under ``key`` (no hash if not ``digest``); None when
+        there is no such file."""
+        path = self.path_of(key)
+        try:
+            size = path.stat().st_size
+            if not digest:
+                return size, None
+            checksum = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    checksum.update(block)
+        except FileNotFoundError:
+            return None
+        return size, checksum.hexdigest()
+
+    def delete(self, key: str) -> None:
+        """Remove the file under ``key`` (nothing if it is already gone)."""
+        self.path_of(key).unlink(missing_ok=True)

@@ -40,6 +40,14 @@ class Permission(StrEnum):
     WATCHLIST_READ = "watchlist:read"
     WATCHLIST_WRITE = "watchlist:write"
     EVIDENCE_APPROVE = "evidence:approve"
+    #: Retention (ADR 0014): read the periods and purge reports, change the periods (admins),
+    #: run a purge by hand (admins); legal holds: read, place, release (evidence custodians).
+    RETENTION_READ = "retention:read"
+    RETENTION_WRITE = "retention:write"
+    RETENTION_PURGE = "retention:purge"
+    HOLD_READ = "holds:read"
+    HOLD_PLACE = "holds:place"
+    HOLD_RELEASE = "holds:release"
     #: Security alerts and the breach register: read, acknowledge/close, open, mark notices.
     SECURITY_READ = "security:read"
     SECURITY_HANDLE = "security:handle"
@@ -82,6 +90,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
            Permission.EGRESS_MANAGE, Permission.IMPACT_WRITE}
     ),
 }
+
+# Retention and legal holds (ADR 0014). Periods are an administrator's setting; holds are
+# evidence: supervisors (who take the prosecutor's or the incident's request) and custodians
+# place them, only custodians release them; auditors read everything and change nothing.
+_RETENTION_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.SUPERVISOR: frozenset({Permission.RETENTION_READ, Permission.HOLD_READ,
+                                Permission.HOLD_PLACE}),
+    Role.APPROVER: frozenset({Permission.RETENTION_READ, Permission.HOLD_READ,
+                              Permission.HOLD_PLACE, Permission.HOLD_RELEASE}),
+    Role.AUDITOR: frozenset({Permission.RETENTION_READ, Permission.HOLD_READ}),
+    Role.ADMIN: frozenset({Permission.RETENTION_READ, Permission.RETENTION_WRITE,
+                           Permission.RETENTION_PURGE}),
+}
+for _role, _granted in _RETENTION_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 ALL_SCOPES: frozenset[str] = frozenset(p.scope for p in Permission)
 

@@ -138,6 +138,45 @@ class RemoveWatchlistEntry(Command):
 
 
 @dataclass(frozen=True)
+class SetRetentionPolicy(Command):
+    """Set the agency's period for a data class (or one camera's recordings); ``period_days``
+    None removes the line (the agency's or the default period applies again)."""
+
+    by: Principal
+    data_class: str
+    period_days: int | None
+    camera_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PlaceLegalHold(Command):
+    by: Principal
+    case_reference: str
+    reason: str
+    camera_ids: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    detection_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReleaseLegalHold(Command):
+    by: Principal
+    hold_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PurgeExpired(Command):
+    """Delete the caller's agency's data past its retention period and not held.
+    ``record_empty`` false: a run that deleted nothing leaves no audit record (scheduled runs)."""
+
+    by: Principal
+    dry_run: bool = False
+    record_empty: bool = True
+
+
+@dataclass(frozen=True)
 class AcknowledgeSecurityAlert(Command):
     by: Principal
     alert_id: str

@@ -20,6 +20,7 @@ from sereno.adapters.db.repositories import (
     UserRepository,
     WatchlistRepository,
 )
+from sereno.adapters.db.retention_repository import RetentionRepository
 from sereno.adapters.db.security_repositories import SecurityAlertRepository
 from sereno.domain.events import Event
 
@@ -37,6 +38,7 @@ class UnitOfWork(abc.ABC):
     detections: DetectionRepository
     watchlist: WatchlistRepository
     security_alerts: SecurityAlertRepository
+    retention: RetentionRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -86,6 +88,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.detections = DetectionRepository(self.session)
         self.watchlist = WatchlistRepository(self.session)
         self.security_alerts = SecurityAlertRepository(self.session)
+        self.retention = RetentionRepository(self.session)
         return super().__enter__()
 
     def __exit__(

@@ -8,7 +8,6 @@ import os
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from sereno.bootstrap import Platform
 from sereno.domain import commands, events
@@ -36,7 +35,6 @@ class VideoNode:
         self._supervisor: VideoSupervisor | None = None
         self._lock = threading.Lock()
         self._owners: dict[str, str] = {}
-        self._camera_video: dict[str, dict[str, Any]] = {}
         self._live_blocks: dict[str, SharedFrame] = {}
         self._reload_wanted = threading.Event()
         self._stopping = threading.Event()
@@ -57,44 +55,8 @@ class VideoNode:
             self.platform.bus.subscribe(events.DetectionEvent, self._clip_later)
         self.reload()
         threading.Thread(target=self._reloader, name="video-reload", daemon=True).start()
-        threading.Thread(target=self._retention, name="video-retention", daemon=True).start()
-
-    def _retention(self) -> None:
-        while not self._stopping.wait(60.0):
-            try:
-                self.purge_recordings()
-            except Exception:
-                logger.exception("recording retention failed")
-
-    def purge_recordings(self) -> int:
-        """Apply retention to every camera's recordings; audit what was deleted."""
-        from sereno.domain.access import Principal
-        from sereno.services.audit import record
-        from sereno.video.recording.index import SegmentIndex
-        from sereno.video.recording.retention import apply_retention
-
-        video = self.platform.settings.video
-        root = self.platform.settings.recordings_root
-        deleted = 0
-        for camera_id, owner in dict(self._owners).items():
-            if not (root / camera_id).exists():
-                continue
-            own = self._camera_video.get(camera_id, {})  # the camera's own limits win
-            report = apply_retention(
-                SegmentIndex(root, camera_id),
-                max_age_hours=float(own.get("retention_hours", video.retention_max_hours)),
-                max_bytes=int(float(own.get("retention_mb", video.retention_max_mb_per_camera))
-                              * 1_000_000))
-            if report.deleted_count:
-                deleted += report.deleted_count
-                with self.platform.uow() as uow:
-                    record(uow, Principal.system("retention", owner), "recording.purge",
-                           object_type="camera", object_id=camera_id, object_agency_id=owner,
-                           detail={"segments": report.deleted_count,
-                                   "bytes": report.deleted_bytes,
-                                   "sha256": [d.sha256 for d in report.deleted][:200]})
-                    uow.commit()
-        return deleted
+        # Recordings age out through the one retention purge (services/retention, ADR 0014),
+        # which `sereno serve` runs beside the workers: it honours legal holds and audits.
 
     def _clip_later(self, event: events.Event) -> None:
         if isinstance(event, events.DetectionEvent) and self.clips is not None:
@@ -124,7 +86,6 @@ class VideoNode:
         with self.platform.uow() as uow:
             active = list(uow.cameras.all_active())
             self._owners = {c.id: c.owner_agency_id for c in active}
-            self._camera_video = {c.id: c.video for c in active}
         with self._lock:
             if self._supervisor is not None:
                 self._supervisor.stop()

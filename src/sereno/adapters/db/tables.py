@@ -219,6 +219,43 @@ Index("ix_audit_records_actor_agency_id", audit_records.c.actor_agency_id)
 Index("ix_audit_records_object_agency_id", audit_records.c.object_agency_id)
 Index("ix_audit_records_object", audit_records.c.object_type, audit_records.c.object_id)
 
+# -- retention policies and legal holds (issue 4) -----------------------------------------------
+
+# An agency's retention period per data class; ``camera_id`` is "" for the agency-wide line and
+# a camera id for a camera's own recording period.
+retention_policies = Table(
+    "retention_policies", metadata,
+    Column("agency_id", String(64), ForeignKey("agencies.id"), primary_key=True),
+    Column("data_class", String(32), primary_key=True),
+    Column("camera_id", String(64), primary_key=True),
+    Column("period_days", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+)
+
+legal_holds = Table(
+    "legal_holds", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("case_reference", String(32), nullable=False, index=True),
+    Column("reason", String(500), nullable=False),
+    Column("placed_by", String(36), nullable=False),
+    Column("placed_by_username", String(64), nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("camera_ids", JSON, nullable=False),
+    Column("start_at", UtcDateTime, nullable=True),
+    Column("end_at", UtcDateTime, nullable=True),
+    Column("detection_ids", JSON, nullable=False),
+    Column("released_at", UtcDateTime, nullable=True),
+    Column("released_by", String(36), nullable=True),
+    Column("released_by_username", String(64), nullable=True),
+    Column("release_reason", String(500), nullable=True),
+)
+
+# The purge looks for an agency's detections older than a period.
+Index("ix_detection_events_owner_agency_id_at", detection_events.c.owner_agency_id,
+      detection_events.c.at)
+
 # -- security alerts, egress registry, breach register, impact assessments (issue 4) -----------
 
 security_alerts = Table(

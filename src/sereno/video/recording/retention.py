@@ -62,7 +62,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _delete(index: SegmentIndex, segment: SegmentRecord, reason: str) -> DeletedSegment:
+def _delete(index: SegmentIndex, segment: SegmentRecord, reason: str,
+            dry_run: bool = False) -> DeletedSegment:
+    if dry_run:  # what would go: the index's size, no hash, nothing touched
+        return DeletedSegment(segment.id, segment.path, segment.start_utc, segment.end_utc,
+                              segment.file_size, None, reason)
     try:
         size = segment.path.stat().st_size
         checksum: str | None = _sha256(segment.path)
@@ -76,10 +80,11 @@ def _delete(index: SegmentIndex, segment: SegmentRecord, reason: str) -> Deleted
 
 def apply_retention(index: SegmentIndex, *, max_age_hours: float | None = None,
                     max_bytes: int | None = None, hold: Hold | None = None,
-                    now: datetime | None = None) -> RetentionReport:
+                    now: datetime | None = None, dry_run: bool = False) -> RetentionReport:
     """Delete closed segments that ended more than ``max_age_hours`` ago, then the oldest
     until the camera's segments total at most ``max_bytes``; segments for which ``hold``
-    returns True are skipped (and counted). Open segments are never touched."""
+    returns True are skipped (and counted). Open segments are never touched. ``dry_run``
+    reports what would be deleted (without hashes) and deletes nothing."""
     now = now or datetime.now(UTC)
     is_held = hold or (lambda _segment: False)
     deleted: list[DeletedSegment] = []
@@ -92,7 +97,7 @@ def apply_retention(index: SegmentIndex, *, max_age_hours: float | None = None,
         if too_old and is_held(segment):
             held_ids.add(segment.id)
         if too_old and segment.id not in held_ids:
-            deleted.append(_delete(index, segment, "age"))
+            deleted.append(_delete(index, segment, "age", dry_run))
         else:
             kept.append(segment)
     total = sum(segment.file_size for segment in kept)
@@ -105,7 +110,7 @@ def apply_retention(index: SegmentIndex, *, max_age_hours: float | None = None,
             held_ids.add(segment.id)
             remaining.append(segment)
             continue
-        deleted.append(_delete(index, segment, "size"))
+        deleted.append(_delete(index, segment, "size", dry_run))
         total -= segment.file_size
     return RetentionReport(
         camera_id=index.camera_id, deleted=deleted, held=len(held_ids),
