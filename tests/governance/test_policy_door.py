@@ -82,7 +82,8 @@ def test_break_glass_is_for_designated_roles_and_queued_for_review(
         alerts = uow.security_alerts.for_agency("segura-ep")
     assert any(a.kind.value == "break_glass" for a in alerts)
 
-    dispatcher, supervisor = bearer(client, "dispatcher.segura"), bearer(client, "supervisor.segura")
+    dispatcher = bearer(client, "dispatcher.segura")
+    supervisor = bearer(client, "supervisor.segura")
     own = client.post(f"/api/v1/break-glass/{access_id}/review", headers=dispatcher,
                       json={"verdict": "justified", "note": "fue urgente"})
     assert own.status_code == 403

@@ -128,3 +128,30 @@ class SecurityAlertChanged(Event):
     alert_id: str
     agency_id: str
     status: str
+
+
+@dataclass(frozen=True)
+class BreachCaseOpened(Event):
+    case_id: str
+    agency_id: str
+    trigger: str
+    authority_due_at: datetime
+
+
+@dataclass(frozen=True)
+class EgressDestinationChanged(Event):
+    """A destination was registered, approved or revoked (caches of the registry drop it)."""
+
+    destination_id: str
+    agency_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class ImpactAssessmentChanged(Event):
+    """An impact assessment was recorded or approved (the video workers reload)."""
+
+    assessment_id: str
+    agency_id: str
+    centre_id: str
+    status: str

@@ -24,12 +24,15 @@ LEAF_FIELDS = ("id", "at", "action", "outcome", "actor_user_id", "actor_username
 
 
 def leaf_bytes(record: Mapping[Any, Any]) -> bytes:
-    """The canonical bytes of one audit record (a row mapping with ``LEAF_FIELDS``)."""
-    values = {name: record[name] for name in LEAF_FIELDS}
-    at = values["at"]
-    if isinstance(at, datetime):
-        values["at"] = at.astimezone(UTC).isoformat(timespec="microseconds")
-    values["v"] = 1
+    """The canonical bytes of one audit record (a row mapping with ``LEAF_FIELDS``): a JSON
+    array, version first, then the fields in ``LEAF_FIELDS`` order (nested keys sorted).
+    ``at`` and ``detail`` may come as stored text or as parsed values, as the database gives."""
+    values: list[Any] = [1]
+    for name in LEAF_FIELDS:
+        value = record[name]
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC).isoformat(timespec="microseconds")
+        values.append(value)
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str).encode()
 

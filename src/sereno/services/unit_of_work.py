@@ -21,7 +21,12 @@ from sereno.adapters.db.repositories import (
     WatchlistRepository,
 )
 from sereno.adapters.db.retention_repository import RetentionRepository
-from sereno.adapters.db.security_repositories import SecurityAlertRepository
+from sereno.adapters.db.security_repositories import (
+    BreachRepository,
+    EgressDestinationRepository,
+    ImpactAssessmentRepository,
+    SecurityAlertRepository,
+)
 from sereno.domain.events import Event
 
 
@@ -38,6 +43,9 @@ class UnitOfWork(abc.ABC):
     detections: DetectionRepository
     watchlist: WatchlistRepository
     security_alerts: SecurityAlertRepository
+    egress_destinations: EgressDestinationRepository
+    breaches: BreachRepository
+    impact_assessments: ImpactAssessmentRepository
     retention: RetentionRepository
 
     def __init__(self) -> None:
@@ -88,6 +96,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.detections = DetectionRepository(self.session)
         self.watchlist = WatchlistRepository(self.session)
         self.security_alerts = SecurityAlertRepository(self.session)
+        self.egress_destinations = EgressDestinationRepository(self.session)
+        self.breaches = BreachRepository(self.session)
+        self.impact_assessments = ImpactAssessmentRepository(self.session)
         self.retention = RetentionRepository(self.session)
         return super().__enter__()
 

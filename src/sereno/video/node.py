@@ -21,7 +21,8 @@ from sereno.video.supervisor import HealthRegistry, VideoSupervisor
 
 logger = logging.getLogger(__name__)
 RELOAD_ON = (events.CameraRegistered, events.CameraUpdated, events.CameraRetired,
-             events.CamerasImported, events.CameraRulesChanged, events.WatchlistChanged)
+             events.CamerasImported, events.CameraRulesChanged, events.WatchlistChanged,
+             events.ImpactAssessmentChanged)
 
 
 class VideoNode:

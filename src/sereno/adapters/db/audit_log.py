@@ -12,17 +12,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
 from sereno.adapters.db import tables
 from sereno.governance import merkle
 from sereno.governance.transparency import TreeHead, leaf_bytes
 
 STATE_ROW = 1
-RECORD_COLUMNS = [tables.audit_records.c[name] for name in (
-    "id", "at", "action", "outcome", "actor_user_id", "actor_username", "actor_agency_id",
-    "actor_roles", "channel", "address", "object_type", "object_id", "object_agency_id",
-    "purpose", "reason", "detail")]
+# ``at`` and ``detail`` are read as the database stores them (no type processing): the leaf is
+# what is on disk, and sealing skips a JSON round trip per record.
+RECORD_COLUMNS = [
+    type_coerce(tables.audit_records.c[name], String).label(name)
+    if name in ("at", "detail") else tables.audit_records.c[name]
+    for name in ("id", "at", "action", "outcome", "actor_user_id", "actor_username",
+                 "actor_agency_id", "actor_roles", "channel", "address", "object_type",
+                 "object_id", "object_agency_id", "purpose", "reason", "detail")]
 MISSING_RECORD = bytes(32)  # stands for a leaf whose record is gone from the database
 
 

@@ -8,7 +8,10 @@ from sqlalchemy.orm import registry
 from sereno.adapters.db import tables
 from sereno.domain.agencies import Agency, AgencyKind, MonitoringCentre
 from sereno.domain.audit import AuditRecord, Outcome
+from sereno.domain.breaches import BreachCase, BreachStatus, BreachTrigger
 from sereno.domain.cameras import Camera, CameraStatus, Classification
+from sereno.domain.egress import DestinationPurpose, EgressDestination
+from sereno.domain.impact import AssessmentStatus, ImpactAssessment
 from sereno.domain.rules import CameraRule, Direction, RuleKind
 from sereno.domain.security import AlertKind, AlertStatus, SecurityAlert, Severity
 from sereno.domain.users import ApiToken, User, WebSession
@@ -46,4 +49,11 @@ def start_mappers() -> None:
     tables.security_alerts.c.severity.type = _enum_column(Severity, 16)
     tables.security_alerts.c.status.type = _enum_column(AlertStatus, 16)
     mapper_registry.map_imperatively(SecurityAlert, tables.security_alerts)
+    tables.egress_destinations.c.purpose.type = _enum_column(DestinationPurpose, 32)
+    mapper_registry.map_imperatively(EgressDestination, tables.egress_destinations)
+    tables.breach_cases.c.trigger.type = _enum_column(BreachTrigger, 32)
+    tables.breach_cases.c.status.type = _enum_column(BreachStatus, 16)
+    mapper_registry.map_imperatively(BreachCase, tables.breach_cases)
+    tables.impact_assessments.c.status.type = _enum_column(AssessmentStatus, 16)
+    mapper_registry.map_imperatively(ImpactAssessment, tables.impact_assessments)
     _mapped = True

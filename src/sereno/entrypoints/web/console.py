@@ -175,7 +175,9 @@ def map_page(request: Request) -> Response:
     features = [camera_service.camera_feature(c, who) for c in found]
     console = platform.settings.console
     map_config = {"center": list(console.map_center), "zoom": console.map_zoom,
-                  "tileUrl": console.map_tile_url, "attribution": console.map_tile_attribution,
+                  # only an approved map_tiles egress destination (services/egress.py)
+                  "tileUrl": request.app.state.map_tiles.url(),
+                  "attribution": console.map_tile_attribution,
                   "colours": STATUS_COLOURS}
     return render(request, "map.html", context=context,
                   cameras_json=script_json({"type": "FeatureCollection", "features": features}),
