@@ -237,12 +237,6 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     from sereno.entrypoints.workers import audit_log as audit_log_worker
 
     stop_audit_log = audit_log_worker.start_in_thread(platform)
-    stop_retention = None
-    if settings.retention.in_server:
-        from sereno.entrypoints.workers import retention as retention_worker
-
-        stop_retention = retention_worker.start_in_thread(platform,
-                                                          settings.retention.interval_seconds)
     out.print(f"Sereno ({settings.profile.value}) at http://{bind_host}:{bind_port}/ — "
               "Ctrl+C to stop")
     try:
@@ -252,8 +246,6 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
         if stop_retention is not None:
             stop_retention.set()
         stop_audit_log.set()
-        if stop_retention is not None:
-            stop_retention.set()
         if stop_health is not None:
             stop_health.set()
         if video_node is not None:
@@ -620,178 +612,6 @@ def users_unlock(as_user: AsUser, username: str) -> None:
     except SerenoError as error:
         _fail(error)
     out.print(f"[green]{username} unlocked[/green]")
-
-
-# -- retention --------------------------------------------------------------------------------
-
-def _moment(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        err.print(f"[red]{name} is not an ISO 8601 time[/red] (e.g. 2026-11-25T10:00:00Z)")
-        raise typer.Exit(2) from None
-
-
-@retention_app.command("policies")
-def retention_policies(as_user: AsUser,
-                       as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The retention periods of the user's agency (its own or the defaults)."""
-    from sereno.services import retention
-
-    platform = _platform()
-    who = _act_as(platform, as_user)
-    try:
-        lines = retention.list_policies(platform.uow(), who)
-    except SerenoError as error:
-        _fail(error)
-    rows = [{"data_class": p.data_class.value, "camera_id": p.camera_id,
-             "period_days": p.period_days, "source": "default" if p.updated_at is None
-             else "agency", "updated_by": p.updated_by} for p in lines]
-    if as_json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
-        return
-    table = Table("class", "camera", "days", "source", "changed by",
-                  title=f"Retention periods of {who.agency_id}")
-    for row in rows:
-        table.add_row(row["data_class"], row["camera_id"] or "", str(row["period_days"]),
-                      row["source"], row["updated_by"] or "")
-    out.print(table)
-
-
-@retention_app.command("set-policy")
-def retention_set_policy(
-    as_user: AsUser,
-    data_class: Annotated[str, typer.Argument(help="recording, event_clip, snapshot, alert, "
-                                                   "personal_data or audit")],
-    days: Annotated[int | None, typer.Argument(help="period in days (omit with --reset)")] = None,
-    camera: Annotated[str | None, typer.Option(help="one camera's recordings")] = None,
-    reset: Annotated[bool, typer.Option("--reset", help="back to the default")] = False,
-) -> None:
-    """Change a retention period of the user's agency (administrators)."""
-    if (days is None) != reset:
-        err.print("[red]give a number of days, or --reset[/red]")
-        raise typer.Exit(2)
-    platform = _platform()
-    who = _act_as(platform, as_user)
-    try:
-        line = platform.bus.handle(commands.SetRetentionPolicy(who, data_class, days, camera))
-    except SerenoError as error:
-        _fail(error)
-    scope = f" for {line.camera_id}" if line.camera_id else ""
-    out.print(f"{line.data_class.value}{scope}: {line.period_days} days")
-
-
-@retention_app.command("purge")
-def retention_purge(
-    as_user: Annotated[str, typer.Option(
-        "--as", envvar="SERENO_AS",
-        help="Username to act as (an administrator), or 'system' for every agency.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="report, delete nothing")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Delete what is past its retention period and not under a legal hold; audited."""
-    platform = _platform()
-    if as_user == "system":
-        from sereno.entrypoints.workers.retention import purge_all
-
-        reports = purge_all(platform, dry_run=dry_run, record_empty=True,
-                            component="retention-cli")
-    else:
-        who = _act_as(platform, as_user)
-        try:
-            reports = [platform.bus.handle(commands.PurgeExpired(who, dry_run=dry_run))]
-        except SerenoError as error:
-            _fail(error)
-    if as_json:
-        sys.stdout.write(json.dumps([{"agency": r.agency_id, **r.as_detail()} for r in reports],
-                                    ensure_ascii=False) + "\n")
-        return
-    for report in reports:
-        verb = "would delete" if dry_run else "deleted"
-        table = Table("class", verb, "bytes", "held",
-                      title=f"Purge of {report.agency_id}" + (" (dry run)" if dry_run else ""))
-        for data_class, part in report.classes.items():
-            table.add_row(data_class.value, str(part.deleted), str(part.bytes), str(part.held))
-        table.add_row("audit", "kept (sealed log; pruning handled by the audit log)", "", "")
-        out.print(table)
-        if report.more:
-            out.print("more is due than one run deletes: the next run continues")
-
-
-@holds_app.command("list")
-def holds_list(as_user: AsUser,
-               active: Annotated[bool, typer.Option("--active", help="only active")] = False,
-               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The legal holds of the user's agency."""
-    from sereno.services import retention
-
-    platform = _platform()
-    who = _act_as(platform, as_user)
-    try:
-        holds = retention.list_holds(platform.uow(), who, active_only=active)
-    except SerenoError as error:
-        _fail(error)
-    if as_json:
-        sys.stdout.write(json.dumps([_hold_json(h) for h in holds], ensure_ascii=False) + "\n")
-        return
-    table = Table("id", "case", "placed", "by", "cameras", "range", "detections", "released",
-                  title=f"{len(holds)} legal holds")
-    for h in holds:
-        span = f"{h.start:%Y-%m-%d %H:%M} – {h.end:%Y-%m-%d %H:%M}" if h.start and h.end else ""
-        table.add_row(h.id, h.case_reference, f"{h.placed_at:%Y-%m-%d %H:%M}",
-                      h.placed_by_username, ",".join(h.camera_ids), span,
-                      str(len(h.detection_ids)),
-                      f"{h.released_at:%Y-%m-%d %H:%M}" if h.released_at else "")
-    out.print(table)
-
-
-def _hold_json(hold: Any) -> dict[str, Any]:
-    def iso(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
-    return {"id": hold.id, "case_reference": hold.case_reference, "reason": hold.reason,
-            "placed_by": hold.placed_by_username, "placed_at": iso(hold.placed_at),
-            "camera_ids": hold.camera_ids, "start": iso(hold.start), "end": iso(hold.end),
-            "detection_ids": hold.detection_ids, "released_at": iso(hold.released_at),
-            "released_by": hold.released_by_username, "release_reason": hold.release_reason}
-
-
-@holds_app.command("place")
-def holds_place(
-    as_user: AsUser,
-    case: Annotated[str, typer.Option("--case", help="FGE-YYYY-NNNNNN, INC-YYYY-NNNN or "
-                                                     "CASE-YYYY-NNN")],
-    reason: Annotated[str, typer.Option()],
-    camera: Annotated[list[str] | None, typer.Option("--camera")] = None,
-    start: Annotated[str | None, typer.Option(help="ISO 8601 with zone")] = None,
-    end: Annotated[str | None, typer.Option(help="ISO 8601 with zone")] = None,
-    detection: Annotated[list[str] | None, typer.Option("--detection")] = None,
-) -> None:
-    """Keep cameras' footage over a range, and/or detections, for a case."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
-    try:
-        hold = platform.bus.handle(commands.PlaceLegalHold(
-            who, case, reason, tuple(camera or ()), _moment(start, "--start"),
-            _moment(end, "--end"), tuple(detection or ())))
-    except SerenoError as error:
-        _fail(error)
-    out.print(f"[green]legal hold placed[/green] {hold.id} ({hold.case_reference})")
-
-
-@holds_app.command("release")
-def holds_release(as_user: AsUser, hold_id: str,
-                  reason: Annotated[str, typer.Option()]) -> None:
-    """Release a legal hold (evidence custodians): what it kept ages normally again."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
-    try:
-        hold = platform.bus.handle(commands.ReleaseLegalHold(who, hold_id, reason))
-    except SerenoError as error:
-        _fail(error)
-    out.print(f"released {hold.id} ({hold.case_reference})")
 
 
 if __name__ == "__main__":
