@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
-from typing import Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,11 +19,14 @@ from sereno.adapters.passwords import Argon2PasswordHasher
 from sereno.config import Settings
 from sereno.domain import commands, events
 from sereno.domain.users import LockoutPolicy
-from sereno.services import accounts, cameras, security, video, watchlist
+from sereno.services import accounts, breaches, cameras, egress, impact, security, video, watchlist
 from sereno.services.audit import Clock, utcnow
 from sereno.services.event_stream import EventStream
 from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
 from sereno.services.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
+
+if TYPE_CHECKING:
+    from sereno.governance.egress import EgressClient
 
 
 @dataclass
@@ -43,6 +46,17 @@ class Platform:
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one transaction)."""
         return SqlAlchemyUnitOfWork(self.session_factory)
+
+    @cached_property
+    def egress(self) -> EgressClient:
+        """The one outbound HTTP client: approved destinations only (``governance/egress``)."""
+        from sereno.governance.egress import EgressClient
+
+        settings = self.settings.egress
+        return EgressClient(self.uow, clock=self.clock, publish=self.bus.publish,
+                            allow_plain_http_loopback=settings.allow_plain_http_loopback,
+                            timeout_s=settings.timeout_seconds,
+                            max_response_bytes=settings.max_response_bytes)
 
     def close(self) -> None:
         """Release database connections."""
@@ -109,6 +123,14 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
                                        storage=retention_storage(settings, media)),
         commands.AcknowledgeSecurityAlert: partial(security.acknowledge_alert, clock=clock),
         commands.CloseSecurityAlert: partial(security.close_alert, clock=clock),
+        commands.RegisterEgressDestination: partial(egress.register_destination, clock=clock),
+        commands.ApproveEgressDestination: partial(egress.approve_destination, clock=clock),
+        commands.RevokeEgressDestination: partial(egress.revoke_destination, clock=clock),
+        commands.OpenBreachCase: partial(breaches.open_manual_case, clock=clock),
+        commands.MarkBreachNotice: partial(breaches.mark_notice_sent, clock=clock),
+        commands.CloseBreachCase: partial(breaches.close_case, clock=clock),
+        commands.RecordImpactAssessment: partial(impact.record_assessment, clock=clock),
+        commands.ApproveImpactAssessment: partial(impact.approve_assessment, clock=clock),
     }
     event_handlers: dict[type[events.Event], list[EventHandler]] = {
         event_type: [stream.publish]
@@ -118,7 +140,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
                            events.VideoQualityChanged, events.CameraRulesChanged,
                            events.EventClipReady, events.WatchlistChanged,
                            events.TracksUpdated, events.SecurityAlertRaised,
-                           events.SecurityAlertChanged)
+                           events.SecurityAlertChanged, events.BreachCaseOpened,
+                           events.EgressDestinationChanged, events.ImpactAssessmentChanged)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,

@@ -11,6 +11,7 @@ from sereno.demo.media import prepare_sources
 from sereno.domain.agencies import Agency, MonitoringCentre
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.cameras import Camera, CameraStatus, Classification, validate_camera
+from sereno.domain.impact import ImpactAssessment
 from sereno.domain.rules import CameraRule, Direction, RuleKind, validate_rule
 from sereno.domain.users import User
 
@@ -79,5 +80,54 @@ def seed_demo_city(platform: Platform) -> SeedReport:
                                   channel="cli", actor_username="system",
                                   detail={"cameras": len(CAMERAS), "users": len(USERS)}))
         uow.commit()
+    _seed_impact_assessments(platform)
     return SeedReport(len(AGENCIES), len(CENTRES), len(CAMERAS), len(USERS),
                       tuple(p.name for p in clips))
+
+
+DEMO_ASSESSMENT = {
+    "processing": "Videovigilancia del espacio público con cámaras fijas: visualización en vivo, "
+                  "detección automática de personas y vehículos, lectura de placas contra listas "
+                  "de búsqueda y grabación continua con retención limitada.",
+    "necessity": "Prevención y respuesta a emergencias y delitos en zonas de alta afluencia; "
+                 "no existe un medio menos invasivo con la misma cobertura.",
+    "risks": "Observación sistemática de personas identificables; acceso indebido o "
+             "transferencia no autorizada de imágenes; uso con fines distintos.",
+    "measures": "Máscaras de privacidad, retención limitada, acceso por roles y propósito, "
+                "registro de auditoría a prueba de manipulación, salidas solo a destinos "
+                "aprobados, registro de brechas.",
+    "legal_basis": "Competencias de seguridad ciudadana del GAD y de la Policía Nacional; "
+                   "LOPDP arts. 7 y 42 (datos de demostración).",
+}
+
+
+def _seed_impact_assessments(platform: Platform) -> None:
+    """An approved impact assessment for every demo centre, so that its cameras are analysed
+    and recorded (recorded by the agency's administrator, approved by its auditor)."""
+    now = platform.clock()
+    with platform.uow() as uow:
+        covered = {a.centre_id for a in uow.impact_assessments.approved() if a.in_force(now)}
+        made = 0
+        for c in CENTRES:
+            if c.id in covered:
+                continue
+            admin = next(u for u in USERS if u.agency_id == c.agency_id and "admin" in u.roles)
+            auditor = next(u for u in USERS
+                           if u.agency_id == c.agency_id and "auditor" in u.roles)
+            author = uow.users.by_username(admin.username)
+            approver = uow.users.by_username(auditor.username)
+            assert author is not None and approver is not None
+            assessment = ImpactAssessment.draft(
+                assessment_id=str(uuid.uuid4()), agency_id=c.agency_id, centre_id=c.id,
+                fields={"title": f"EIPD {c.name}", **DEMO_ASSESSMENT}, by_id=author.id,
+                by=author.username, at=now)
+            assessment.approve(by_id=approver.id, by=approver.username, at=now,
+                               note="demo city")
+            uow.impact_assessments.add(assessment)
+            made += 1
+        if made:
+            uow.audit.add(AuditRecord(at=now, action="demo.seed", outcome=Outcome.ALLOWED,
+                                      channel="cli", actor_username="system",
+                                      object_type="impact_assessment",
+                                      detail={"impact_assessments": made}))
+        uow.commit()

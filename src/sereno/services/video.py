@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -10,6 +11,7 @@ from sereno.domain import commands, events
 from sereno.domain.access import Permission, Principal
 from sereno.domain.cameras import Camera, Classification
 from sereno.domain.errors import InvalidInput, NotFound
+from sereno.domain.impact import camera_needs_assessment
 from sereno.domain.rules import (
     CameraRule,
     Direction,
@@ -18,11 +20,14 @@ from sereno.domain.rules import (
     schedule_to_dict,
     validate_rule,
 )
-from sereno.services.audit import Clock, record, refuse, require
 from sereno.services.access_control import authorize_camera
+from sereno.services.audit import Clock, record, refuse, require
 from sereno.services.cameras import changeable_or_refuse, visible_or_refuse
+from sereno.services.impact import centres_in_force
 from sereno.services.unit_of_work import UnitOfWork
 from sereno.video.messages import CameraSpec
+
+logger = logging.getLogger(__name__)
 
 RULE_FIELDS = ("name", "kind", "points", "classes", "direction", "dwell_s", "min_count",
                "cooldown_s", "schedule", "enabled")
@@ -193,10 +198,16 @@ def read_camera_health(uow: UnitOfWork, who: Principal, camera_id: str) -> Camer
 
 def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
                  transport: str, recordings_root: str | None = None,
-                 models_dir: str | None = None) -> list[CameraSpec]:
-    """What the video workers need for every active camera (Sereno's own view, no caller)."""
+                 models_dir: str | None = None, now: datetime | None = None
+                 ) -> list[CameraSpec]:
+    """What the video workers need for every active camera (Sereno's own view, no caller).
+
+    A camera whose centre has no data-protection impact assessment in force is neither analysed
+    nor recorded (LOPDP art. 42; ``services/impact.py``): its spec keeps only the live picture.
+    """
     with uow:
         specs = []
+        covered = centres_in_force(uow, now or datetime.now(UTC))
         agencies = [a.id for a in uow.agencies.list()]
         wanted = uow.watchlist.for_agencies(agencies)
         for camera in uow.cameras.all_active():
@@ -218,12 +229,16 @@ def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
             masks = tuple(tuple((float(x), float(y)) for x, y in m)
                           for m in camera.privacy_masks)
             video = camera.video
-            record = recordings_root is not None and video.get("record", True)
+            assessed = camera.centre_id in covered
+            if not assessed and camera_needs_assessment(video):
+                logger.warning("camera %s is not analysed or recorded: centre %s has no impact "
+                               "assessment in force", camera.id, camera.centre_id)
+            record = assessed and recordings_root is not None and video.get("record", True)
             specs.append(CameraSpec(
                 camera.id, camera.analytics_stream_url, transport, analytics_fps, masks,
                 video.get("detector"), rules, float(video.get("detect_fps", detect_fps)),
                 camera.main_stream_url if record else None, recordings_root, watchlist,
-                bool(video.get("analytics", True)), models_dir))
+                assessed and bool(video.get("analytics", True)), models_dir))
         return specs
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -91,17 +92,30 @@ async def _too_large(send: Send, limit: int) -> None:
 class SecurityHeaders:
     """Conservative browser security headers on every response."""
 
-    def __init__(self, app: ASGIApp, tile_origin: str = "") -> None:
+    def __init__(self, app: ASGIApp, tile_origin: str | Callable[[], str] = "") -> None:
         self.app = app
-        images = f"'self' data: blob: {tile_origin}".strip()
-        policy = (f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
-                  "connect-src 'self'; frame-ancestors 'none'; form-action 'self'")
-        self.HEADERS = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
-            (b"content-security-policy", policy.encode()),
-        ]
+        # The tile origin may change while running (the egress registry decides): a callable
+        # is asked on every response and the headers are rebuilt when its answer changes.
+        self._tile_origin = tile_origin
+        self._built_for: str | None = None
+        self.HEADERS: list[tuple[bytes, bytes]] = []
+        self._headers()
+
+    def _headers(self) -> list[tuple[bytes, bytes]]:
+        origin = self._tile_origin() if callable(self._tile_origin) else self._tile_origin
+        if origin != self._built_for:
+            images = f"'self' data: blob: {origin}".strip()
+            policy = (f"default-src 'self'; img-src {images}; style-src 'self'; "
+                      "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+                      "form-action 'self'")
+            self.HEADERS = [
+                (b"x-content-type-options", b"nosniff"),
+                (b"x-frame-options", b"DENY"),
+                (b"referrer-policy", b"same-origin"),
+                (b"content-security-policy", policy.encode()),
+            ]
+            self._built_for = origin
+        return self.HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,7 +124,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + self.HEADERS
+                message["headers"] = list(message.get("headers", [])) + self._headers()
             await send(message)
 
         await self.app(scope, receive, with_headers)
