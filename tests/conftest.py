@@ -19,9 +19,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from sereno.adapters.totp import code_at, step_at
 from sereno.bootstrap import Platform, bootstrap
 from sereno.config import Settings
-from sereno.demo.city import DEMO_PASSWORD
+from sereno.demo.city import DEMO_PASSWORD, USERS, demo_totp_secret
 from sereno.demo.media import prepare_sources
 from sereno.demo.seed import seed_demo_city
 from sereno.entrypoints.api.app import create_app
@@ -31,6 +32,10 @@ PG_ADMIN_DSN = os.environ.get("SERENO_TEST_PG_DSN", "host=127.0.0.1 port=5432 us
 PG_URL_PREFIX = os.environ.get("SERENO_TEST_PG_URL",
                                "postgresql+psycopg://postgres@127.0.0.1:5432")
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+# One key seals the TOTP secrets of every test node: the seeded templates are copied into each
+# test's own data folder, so a key file per folder would not open them.
+TEST_TOTP_KEY = "c2VyZW5vLXRlc3QtdG90cC1rZXktMzItYnl0ZXMhISE="
+SECOND_FACTOR_USERS = frozenset(u.username for u in USERS if u.needs_second_factor)
 
 
 class FakeClock:
@@ -54,7 +59,7 @@ def test_settings(data_dir: Path, database_url: str, media_root: Path,
     return Settings(
         data_dir=data_dir, database_url=database_url,
         media={"root": data_dir / "media", "allowed_file_roots": [media_root / "sources"]},
-        auth={"argon2_time_cost": 1, "argon2_memory_kib": 1024},
+        auth={"argon2_time_cost": 1, "argon2_memory_kib": 1024, "totp_key": TEST_TOTP_KEY},
         **overrides,
     )
 
@@ -154,9 +159,26 @@ def client(platform: Platform) -> Iterator[TestClient]:
         yield test_client
 
 
+def demo_code(platform: Platform, username: str) -> str:
+    """The code a demo user's authenticator app shows now (the platform's clock). When this
+    30-second step's code was already used (a second login within the step), the fake clock
+    moves on to the next step, as a person would wait for the next code."""
+    clock = platform.clock
+    with platform.uow() as uow:
+        user = uow.users.by_username(username)
+        last = user.totp_last_step if user is not None else None
+    if last is not None and step_at(clock()) <= last:
+        assert isinstance(clock, FakeClock), "a real clock cannot wait for the next code here"
+        clock.advance(seconds=(last + 1 - step_at(clock())) * 30)
+    return code_at(demo_totp_secret(username), clock())
+
+
 def bearer(client: TestClient, username: str, password: str = DEMO_PASSWORD,
            **form: str) -> dict[str, str]:
-    """Log in through the API and return the Authorization header."""
+    """Log in through the API and return the Authorization header (with the current one-time
+    code for the demo users who need one)."""
+    if username in SECOND_FACTOR_USERS and "otp" not in form:
+        form["otp"] = demo_code(client.app.state.platform, username)  # type: ignore[attr-defined]
     response = client.post("/api/v1/auth/token",
                            data={"username": username, "password": password, **form})
     assert response.status_code == 200, response.text

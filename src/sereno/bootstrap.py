@@ -11,15 +11,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import sereno.services.retention as retention_service
+from sereno.adapters.common_passwords import load_common_passwords
 from sereno.adapters.db import migrate
 from sereno.adapters.db.engine import build_engine
 from sereno.adapters.db.mapping import start_mappers
 from sereno.adapters.media_store import LocalMediaStore
 from sereno.adapters.passwords import Argon2PasswordHasher
-from sereno.config import Settings
+from sereno.adapters.totp import TotpAuthenticator, load_or_create_key, parse_key
+from sereno.config import Profile, Settings
 from sereno.domain import commands, events
-from sereno.domain.users import LockoutPolicy
+from sereno.domain.users import LockoutPolicy, PasswordPolicy
 from sereno.services import accounts, breaches, cameras, egress, impact, security, video, watchlist
+from sereno.services import second_factor as second_factor_service
 from sereno.services.audit import Clock, utcnow
 from sereno.services.event_stream import EventStream
 from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
@@ -42,6 +45,7 @@ class Platform:
     auth_policy: accounts.AuthPolicy
     media: LocalMediaStore
     event_stream: EventStream
+    second_factor: TotpAuthenticator
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one transaction)."""
@@ -64,7 +68,7 @@ class Platform:
 
 
 def auth_policy_from(settings: Settings) -> accounts.AuthPolicy:
-    """Session, token and lockout rules from the settings."""
+    """Session, token, lockout and password rules from the settings."""
     auth = settings.auth
     return accounts.AuthPolicy(
         lockout=LockoutPolicy(
@@ -76,7 +80,24 @@ def auth_policy_from(settings: Settings) -> accounts.AuthPolicy:
         session_max=timedelta(hours=auth.session_max_hours),
         token_ttl=timedelta(minutes=auth.token_ttl_minutes),
         token_max_ttl=timedelta(minutes=auth.token_max_ttl_minutes),
+        password=PasswordPolicy(min_length=auth.password_min_length,
+                                max_length=auth.password_max_length,
+                                common=load_common_passwords()),
     )
+
+
+def second_factor_from(settings: Settings) -> TotpAuthenticator:
+    """The TOTP checker with the key that seals the secrets: ``auth.totp_key``, else (embedded
+    profile) ``<data_dir>/secrets/totp.key``, made on first start."""
+    auth = settings.auth
+    if auth.totp_key is not None:
+        key = parse_key(auth.totp_key.get_secret_value())
+    elif settings.profile is Profile.PRODUCTION:
+        raise ValueError("the production profile needs SERENO_AUTH__TOTP_KEY (32 random bytes "
+                         "in url-safe base64, the same on every node) to seal TOTP secrets")
+    else:
+        key = load_or_create_key(settings.data_dir / "secrets" / "totp.key")
+    return TotpAuthenticator(key, auth.totp_issuer)
 
 
 def retention_storage(settings: Settings, media: LocalMediaStore) -> retention_service.Storage:
@@ -97,6 +118,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         migrate.upgrade(engine)
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
     hasher = Argon2PasswordHasher(settings.auth.argon2_time_cost, settings.auth.argon2_memory_kib)
+    policy = auth_policy_from(settings)
+    second_factor = second_factor_from(settings)
     stream = EventStream()
     media = LocalMediaStore(settings.media_root)
 
@@ -113,9 +136,15 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.AttachEventClip: video.attach_event_clip,
         commands.AddWatchlistEntry: partial(watchlist.add_entry, clock=clock),
         commands.RemoveWatchlistEntry: watchlist.remove_entry,
-        commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock),
-        commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock),
+        commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock,
+                                     policy=policy),
+        commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock,
+                                     policy=policy),
         commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
+        commands.ChangePassword: partial(accounts.change_password, hasher=hasher, clock=clock,
+                                         policy=policy),
+        commands.ResetSecondFactor: partial(second_factor_service.reset_second_factor,
+                                            clock=clock),
         commands.SetRetentionPolicy: partial(retention_service.set_policy, clock=clock),
         commands.PlaceLegalHold: partial(retention_service.place_hold, clock=clock),
         commands.ReleaseLegalHold: partial(retention_service.release_hold, clock=clock),
@@ -147,7 +176,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         settings=settings, engine=engine, session_factory=session_factory,
         bus=MessageBus(lambda: SqlAlchemyUnitOfWork(session_factory), command_handlers,
                        event_handlers),
-        hasher=hasher, clock=clock, auth_policy=auth_policy_from(settings),
-        media=media, event_stream=stream,
+        hasher=hasher, clock=clock, auth_policy=policy,
+        media=media, event_stream=stream, second_factor=second_factor,
     )
     return platform

@@ -15,6 +15,7 @@ from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
 from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
+from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
 from tests.api.retention_cases import SCOPING as RETENTION_CASES
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import SCOPING as SECURITY_CASES
@@ -377,7 +378,8 @@ def _page_csrf(client: TestClient) -> str:
 def account_page(client: TestClient, headers: dict[str, str], _: str) -> None:
     page = client.get("/account", headers={"Accept": "text/html"})
     assert page.status_code == 200
-    assert "segura" not in page.text.split("<main>")[1]  # only the caller's own account
+    own = page.text.split("<main>")[1]  # only the caller's own account
+    assert "segura-ep" not in own and ".segura" not in own and "policia-nacional" in own
 
 
 def account_password(client: TestClient, headers: dict[str, str], _: str) -> None:
@@ -446,6 +448,7 @@ CASES: dict[tuple[str, str], Check] = {
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),
            ("POST", "/account/password"), ("POST", "/account/second-factor")}
+CONSOLE |= RETENTION_CONSOLE
 
 
 def _console_login(client: TestClient, username: str) -> None:

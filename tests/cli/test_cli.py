@@ -42,11 +42,59 @@ def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 def test_demo_users_json(node: Path) -> None:
     result = runner.invoke(app, ["demo", "users", "--json"])
     users = json.loads(result.output)
-    assert len(users) == 12
+    assert len(users) == 14
     assert {u["agency"] for u in users} == {"segura-ep", "policia-nacional"}
     roles = {r for u in users for r in u["roles"]}
-    assert roles == {"operator", "supervisor", "dispatcher", "analyst", "auditor", "admin"}
-    assert set(users[0]) == {"username", "password", "agency", "roles"}
+    assert roles == {"operator", "supervisor", "dispatcher", "analyst", "auditor", "admin",
+                     "approver"}
+    assert set(users[0]) == {"username", "password", "agency", "roles", "otp"}
+    assert {u["username"] for u in users if u["otp"]} == {
+        f"{role}.{agency}" for role in ("admin", "auditor", "approver")
+        for agency in ("segura", "policia")}
+
+
+def test_demo_otp_prints_the_current_code(node: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sereno.adapters.totp import code_at
+    from sereno.demo.city import demo_totp_secret
+
+    before = datetime.now(UTC)
+    result = runner.invoke(app, ["demo", "otp", "admin.segura", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    secret = demo_totp_secret("admin.segura")
+    assert shown["code"] in {code_at(secret, before), code_at(secret, before + timedelta(
+        seconds=30))}
+    assert 1 <= shown["valid_for_seconds"] <= 30
+    plain = runner.invoke(app, ["demo", "otp", "auditor.policia"])
+    assert plain.exit_code == 0 and plain.stdout.strip().isdigit()
+    refused = runner.invoke(app, ["demo", "otp", "operator.segura"])
+    assert refused.exit_code == 2 and "not a demo account with a second factor" in (
+        refused.output)
+    seeded = runner.invoke(app, ["demo", "seed"])
+    assert "sereno demo otp USERNAME prints the current one" in " ".join(seeded.output.split())
+
+
+def test_admin_commands_for_accounts(node: Path) -> None:
+    reset = runner.invoke(app, ["users", "reset-second-factor", "--as", "admin.segura",
+                                "auditor.segura"])
+    assert reset.exit_code == 0, reset.output
+    own = runner.invoke(app, ["users", "reset-second-factor", "--as", "admin.segura",
+                              "admin.segura"])
+    assert own.exit_code == 1 and "another administrator" in " ".join(own.output.split())
+    weak = runner.invoke(app, ["users", "set-password", "--as", "admin.segura",
+                               "operator.segura"], input="password1234\npassword1234\n")
+    assert weak.exit_code == 1 and "too common" in " ".join(weak.output.split())
+    good = runner.invoke(app, ["users", "set-password", "--as", "admin.segura",
+                               "operator.segura"],
+                         input="una frase larga y nueva\nuna frase larga y nueva\n")
+    assert good.exit_code == 0, good.output
+    assert "password1234" not in good.output
+    denied = runner.invoke(app, ["users", "unlock", "--as", "operator.segura", "admin.segura"])
+    assert denied.exit_code == 1 and "forbidden" in denied.output
+    assert runner.invoke(app, ["users", "unlock", "--as", "admin.segura", "analyst.segura"]
+                         ).exit_code == 0
 
 
 def test_demo_seed_is_idempotent_and_refused_in_production(node: Path,

@@ -15,7 +15,7 @@ from sereno.adapters.db import migrate
 from sereno.adapters.db.engine import build_engine
 from sereno.adapters.db.mapping import start_mappers
 from sereno.adapters.db.tables import metadata
-from tests.conftest import ENGINES, PG_URL_PREFIX, _pg_admin, bearer
+from tests.conftest import ENGINES, PG_URL_PREFIX, TEST_TOTP_KEY, _pg_admin, bearer
 
 
 @pytest.fixture(params=ENGINES)
@@ -133,8 +133,13 @@ def test_production_profile_runs_on_postgresql(tmp_path: Path) -> None:
     with _pg_admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
+        keyless = Settings(profile=Profile.PRODUCTION, data_dir=tmp_path,
+                           database_url=f"{PG_URL_PREFIX}/{name}")
+        with pytest.raises(ValueError, match="SERENO_AUTH__TOTP_KEY"):
+            bootstrap(keyless, run_migrations=False)  # no key file is made up in production
         settings = Settings(profile=Profile.PRODUCTION, data_dir=tmp_path,
-                            database_url=f"{PG_URL_PREFIX}/{name}")
+                            database_url=f"{PG_URL_PREFIX}/{name}",
+                            auth={"totp_key": TEST_TOTP_KEY})
         assert settings.bus.kind == "nats" and settings.media.allowed_file_roots == []
         platform = bootstrap(settings)
         with TestClient(create_app(platform)) as client:

@@ -1,18 +1,32 @@
 """Guayaquil: two agencies, three monitoring centres, fourteen cameras, a user for every role.
 
 Coordinates are approximate street positions of well-known places; headings point along the
-street or at the square the camera watches. Demo passwords are public: never seed a production
-node (``sereno demo seed`` refuses on the production profile).
+street or at the square the camera watches. Demo passwords are public, and so are the TOTP
+secrets of the demo accounts that need a second factor (derived from ``DEMO_TOTP_SEED``): never
+seed a production node (``sereno demo seed`` refuses on the production profile).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from sereno.domain.access import Role
 from sereno.domain.agencies import AgencyKind
+from sereno.domain.users import SECOND_FACTOR_ROLES
 
 DEMO_PASSWORD = "sereno-demo-2026"  # noqa: S105 — public on purpose: demo only
+#: Public on purpose, demo only: each demo account's TOTP secret is HMAC-SHA-256(seed,
+#: username), so that ``sereno demo otp USERNAME`` and the tests can compute its codes.
+DEMO_TOTP_SEED = b"sereno-demo-2026/totp"
+
+
+def demo_totp_secret(username: str) -> str:
+    """The demo TOTP secret of ``username`` (base32, 160 bits). Demo only."""
+    digest = hmac.new(DEMO_TOTP_SEED, username.encode(), hashlib.sha256).digest()[:20]
+    return base64.b32encode(digest).decode().rstrip("=")
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,11 @@ class DemoUser:
     agency_id: str
     roles: tuple[str, ...]
     password: str = DEMO_PASSWORD
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """True for the roles that log in with a TOTP code (admin, auditor, approver)."""
+        return any(Role(r) in SECOND_FACTOR_ROLES for r in self.roles)
 
 
 ROLE_TITLES = {

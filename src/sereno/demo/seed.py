@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from sereno.bootstrap import Platform
-from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, RULES, USERS
+from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, RULES, USERS, demo_totp_secret
 from sereno.demo.media import prepare_sources
 from sereno.domain.agencies import Agency, MonitoringCentre
 from sereno.domain.audit import AuditRecord, Outcome
@@ -70,12 +70,19 @@ def seed_demo_city(platform: Platform) -> SeedReport:
                                   cooldown_s=r.cooldown_s)
                 validate_rule(rule)
                 uow.rules.add(rule)
+        factor = platform.second_factor
         for u in USERS:
-            if uow.users.by_username(u.username) is None:
-                uow.users.add(User(
+            user = uow.users.by_username(u.username)
+            if user is None:
+                user = User(
                     id=str(uuid.uuid4()), agency_id=u.agency_id, username=u.username,
                     display_name=u.display_name, password_hash=platform.hasher.hash(u.password),
-                    roles=list(u.roles), created_at=now))
+                    roles=list(u.roles), created_at=now, password_changed_at=now)
+                uow.users.add(user)
+            if u.needs_second_factor and not _second_factor_opens(platform, user):
+                # Enrolled with the public demo secret, so that the demo is usable at once.
+                user.totp_secret = factor.seal(user.id, demo_totp_secret(u.username))
+                user.totp_enrolled_at = now
         uow.audit.add(AuditRecord(at=now, action="demo.seed", outcome=Outcome.ALLOWED,
                                   channel="cli", actor_username="system",
                                   detail={"cameras": len(CAMERAS), "users": len(USERS)}))
@@ -83,6 +90,17 @@ def seed_demo_city(platform: Platform) -> SeedReport:
     _seed_impact_assessments(platform)
     return SeedReport(len(AGENCIES), len(CENTRES), len(CAMERAS), len(USERS),
                       tuple(p.name for p in clips))
+
+
+def _second_factor_opens(platform: Platform, user: User) -> bool:
+    """True when ``user`` has a TOTP secret this node's key opens."""
+    if user.totp_secret is None:
+        return False
+    try:
+        platform.second_factor.unseal(user.id, user.totp_secret)
+    except ValueError:
+        return False
+    return True
 
 
 DEMO_ASSESSMENT = {

@@ -69,6 +69,26 @@ class UnlockUser(Command):
 
 
 @dataclass(frozen=True)
+class ChangePassword(Command):
+    """The caller changes their own password; their other sessions and tokens end (the
+    credential in use, ``keep_session`` or ``keep_token_hash``, lives on)."""
+
+    by: Principal
+    current_password: str
+    new_password: str
+    keep_session: str | None = None
+    keep_token_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class ResetSecondFactor(Command):
+    """An administrator removes a user's authenticator app (the user enrols a new one)."""
+
+    by: Principal
+    user_id: str
+
+
+@dataclass(frozen=True)
 class RecordStreamProbe(Command):
     """A worker's finding about one camera's stream (``error`` is None when it answered)."""
 

@@ -54,6 +54,24 @@ class AccountLocked(AuthenticationFailed):
     code = "account_locked"
 
 
+class SecondFactorRequired(AuthenticationFailed):
+    """The password was right but the account also needs a one-time code (TOTP)."""
+
+    code = "otp_required"
+
+
+class SecondFactorEnrolmentRequired(AuthenticationFailed):
+    """The account must enrol an authenticator app before it can log in through this channel."""
+
+    code = "otp_enrolment_required"
+
+
+class SecondFactorRejected(AuthenticationFailed):
+    """The one-time code is wrong, already used, or from another time (device clock off)."""
+
+    code = "otp_invalid"
+
+
 @dataclass(frozen=True)
 class RowError:
     """Why one row of a bulk import was rejected."""

@@ -14,7 +14,7 @@ from sereno.domain.egress import DestinationPurpose, EgressDestination
 from sereno.domain.impact import AssessmentStatus, ImpactAssessment
 from sereno.domain.rules import CameraRule, Direction, RuleKind
 from sereno.domain.security import AlertKind, AlertStatus, SecurityAlert, Severity
-from sereno.domain.users import ApiToken, User, WebSession
+from sereno.domain.users import ApiToken, LoginChallenge, User, WebSession
 
 mapper_registry = registry(metadata=tables.metadata)
 _mapped = False
@@ -41,6 +41,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(User, tables.users)
     mapper_registry.map_imperatively(ApiToken, tables.api_tokens)
     mapper_registry.map_imperatively(WebSession, tables.web_sessions)
+    mapper_registry.map_imperatively(LoginChallenge, tables.login_challenges)
     mapper_registry.map_imperatively(AuditRecord, tables.audit_records)
     tables.camera_rules.c.kind.type = _enum_column(RuleKind, 16)
     tables.camera_rules.c.direction.type = _enum_column(Direction, 16)

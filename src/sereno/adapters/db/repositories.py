@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from sereno.adapters.db.tables import (
@@ -20,6 +20,7 @@ from sereno.adapters.db.tables import (
     camera_rules,
     cameras,
     detection_events,
+    login_challenges,
     monitoring_centres,
     plate_watchlist,
     users,
@@ -30,7 +31,7 @@ from sereno.domain.audit import AuditRecord
 from sereno.domain.cameras import Camera, CameraStatus, Classification
 from sereno.domain.events import DetectionEvent
 from sereno.domain.rules import CameraRule
-from sereno.domain.users import ApiToken, User, WebSession
+from sereno.domain.users import ApiToken, LoginChallenge, User, WebSession
 from sereno.video.plates.watchlist import WatchlistEntry
 
 
@@ -123,7 +124,7 @@ class CredentialRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, credential: ApiToken | WebSession) -> None:
+    def add(self, credential: ApiToken | WebSession | LoginChallenge) -> None:
         self.session.add(credential)
 
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
@@ -136,6 +137,28 @@ class CredentialRepository:
     def session_by_hash(self, token_hash: str) -> WebSession | None:
         query = select(WebSession).where(web_sessions.c.token_hash == token_hash)
         return self.session.scalars(query).one_or_none()
+
+    def challenge_by_hash(self, token_hash: str) -> LoginChallenge | None:
+        query = select(LoginChallenge).where(login_challenges.c.token_hash == token_hash)
+        return self.session.scalars(query).one_or_none()
+
+    def end_all_for_user(self, user_id: str, now: datetime, *, keep_session: str | None = None,
+                         keep_token_hash: str | None = None) -> int:
+        """Revoke every live token and end every live session and login challenge of a user
+        (but the caller's own ``keep_…`` credential); returns how many were live."""
+        ended = 0
+        for table, column in ((api_tokens, api_tokens.c.revoked_at),
+                              (web_sessions, web_sessions.c.ended_at),
+                              (login_challenges, login_challenges.c.ended_at)):
+            query = update(table).where(table.c.user_id == user_id, column.is_(None))
+            if table is web_sessions and keep_session is not None:
+                query = query.where(table.c.id != keep_session)
+            if table is api_tokens and keep_token_hash is not None:
+                query = query.where(table.c.token_hash != keep_token_hash)
+            result = self.session.execute(query.values({column.name: now}),
+                                          execution_options={"synchronize_session": "fetch"})
+            ended += int(getattr(result, "rowcount", 0) or 0)
+        return ended
 
 
 class AuditRepository:

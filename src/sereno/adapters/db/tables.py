@@ -110,6 +110,12 @@ users = Table(
     Column("first_failure_at", UtcDateTime, nullable=True),
     Column("locked_until", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # The TOTP secret and a pending one, sealed (AES-GCM) with a key kept outside the database.
+    Column("totp_secret", String(200), nullable=True),
+    Column("totp_pending", String(200), nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),
+    Column("totp_enrolled_at", UtcDateTime, nullable=True),
+    Column("password_changed_at", UtcDateTime, nullable=True),
 )
 
 api_tokens = Table(
@@ -131,6 +137,18 @@ web_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+)
+
+# A console login between its password and its one-time code: the password was right for
+# ``user_id``; the browser holds the random value whose SHA-256 is ``token_hash``.
+login_challenges = Table(
+    "login_challenges", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("ended_at", UtcDateTime, nullable=True),
 )

@@ -154,6 +154,16 @@ class UserOut(BaseModel):
     roles: list[str]
     disabled: bool
     locked_until: datetime | None
+    second_factor: bool = Field(description="an authenticator app (TOTP) is enrolled")
+    second_factor_required: bool = Field(description="a role of the user requires one")
+    password_changed_at: datetime | None = None
+
+
+class PasswordChangeIn(Strict):
+    """The caller's own password change: the current one proves it is them."""
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class MeOut(UserOut):

@@ -1,5 +1,6 @@
-"""Console pages: login, map, camera list, camera page (live events, rule editor), video wall,
-logout, language switch."""
+"""Console pages: login (password, then the one-time code or the enrolment of an authenticator
+app), map, camera list, camera page (live events, rule editor), video wall, the caller's account
+(password change, second factor), logout, language switch."""
 
 from __future__ import annotations
 
@@ -9,17 +10,27 @@ import secrets
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from sereno.domain import commands
 from sereno.domain.access import Permission, Principal
 from sereno.domain.audit import Outcome
 from sereno.domain.cameras import Camera, CameraStatus
-from sereno.domain.errors import AccessDenied, AccountLocked, AuthenticationFailed
+from sereno.domain.errors import (
+    AccessDenied,
+    AccountLocked,
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    SecondFactorRejected,
+)
 from sereno.domain.events import DetectionEvent
 from sereno.domain.rules import CameraRule
+from sereno.domain.users import User
 from sereno.entrypoints.api.context import (
     SESSION_COOKIE,
     CallerContext,
@@ -32,12 +43,14 @@ from sereno.entrypoints.api.context import (
 from sereno.entrypoints.web.i18n import LANGUAGES, MESSAGES, translator
 from sereno.services import accounts, directory, video
 from sereno.services import cameras as camera_service
+from sereno.services import second_factor as second_factor_service
 from sereno.services.cameras import CameraFilter
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 LANG_COOKIE = "sereno_lang"
 LOGIN_CSRF_COOKIE = "sereno_login_csrf"
+LOGIN_STEP_COOKIE = "sereno_login_step"  # the password was right: the code comes next
 RECENT_EVENTS = 20  # stored detections rendered with a page, so a reload is not empty
 # Browsers open at most six HTTP/1.1 connections per server and an MJPEG stream holds one for
 # as long as it plays: past this many streams a wall tile shows refreshed snapshots instead, so
@@ -125,23 +138,107 @@ def login(
                       login_csrf=expected or secrets.token_urlsafe(24), next=_safe_next(next))
     address = client_address(request)
     try:
-        user = accounts.check_password(platform.uow(), platform.hasher, platform.auth_policy,
-                                       platform.clock, username, password, channel="web",
-                                       address=address)
+        start = accounts.begin_login(platform.uow(), platform.hasher, platform.second_factor,
+                                     platform.auth_policy, platform.clock, username, password,
+                                     channel="web", address=address)
     except AccountLocked:
         return render(request, "login.html", 423, error="login.locked", login_csrf=expected,
                       next=_safe_next(next), username=username)
     except AuthenticationFailed:
         return render(request, "login.html", 401, error="login.failed", login_csrf=expected,
                       next=_safe_next(next), username=username)
+    if start.challenge is None:
+        return _logged_in(request, start.user, next)
+    response = RedirectResponse(f"/login/code?next={quote(_safe_next(next))}", status_code=303)
+    response.set_cookie(LOGIN_STEP_COOKIE, start.challenge,
+                        max_age=int(platform.auth_policy.challenge_ttl.total_seconds()),
+                        httponly=True, samesite="strict", secure=_secure_cookie(request),
+                        path="/login")
+    return response
+
+
+def _logged_in(request: Request, user: User, next: str) -> Response:
+    """Open the console session and go where the person was heading."""
+    platform = platform_of(request)
     issued = accounts.open_session(platform.uow(), platform.auth_policy, platform.clock, user,
-                                   address=address)
+                                   address=client_address(request))
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, issued.cookie_value, max_age=issued.max_age,
                         httponly=True, samesite="strict", secure=_secure_cookie(request),
                         path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(LOGIN_STEP_COOKIE, path="/login")
     return response
+
+
+def _login_again(request: Request, status: int, error: str, next: str,
+                 username: str | None = None) -> Response:
+    """Back to the password form (the login step ended: expired, locked, disabled)."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, "login.html", status, error=error, login_csrf=token,
+                      next=_safe_next(next), username=username)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=_secure_cookie(request), path="/login")
+    response.delete_cookie(LOGIN_STEP_COOKIE, path="/login")
+    return response
+
+
+def _code_page(request: Request, view: accounts.ChallengeView, next: str, status: int = 200,
+               error: str | None = None) -> Response:
+    return render(request, "login_code.html", status, view=view,
+                  enrolment=_enrolment_json(view.enrolment), next=_safe_next(next),
+                  login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE, ""), error=error)
+
+
+def _enrolment_json(enrolment: second_factor_service.Enrolment | None) -> dict[str, Any] | None:
+    if enrolment is None:
+        return None
+    grouped = " ".join(enrolment.secret[i:i + 4] for i in range(0, len(enrolment.secret), 4))
+    return {"secret": enrolment.secret, "grouped": grouped, "uri": enrolment.uri,
+            "account": enrolment.account, "issuer": enrolment.issuer}
+
+
+@router.get("/login/code", response_class=HTMLResponse)
+def login_code_page(request: Request, next: str | None = None) -> Response:
+    """The second step of a login: the authenticator app's code (or setting the app up)."""
+    platform = platform_of(request)
+    try:
+        view = accounts.challenge_view(platform.uow(), platform.second_factor, platform.clock,
+                                       request.cookies.get(LOGIN_STEP_COOKIE, ""))
+    except AuthenticationFailed:
+        return _login_again(request, 401, "login.step_expired", next or "/map")
+    return _code_page(request, view, next or "/map")
+
+
+@router.post("/login/code", response_class=HTMLResponse)
+def login_code(
+    request: Request,
+    code: Annotated[str, Form(max_length=20)],
+    csrf: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=500)] = "/map",
+) -> Response:
+    platform = platform_of(request)
+    challenge = request.cookies.get(LOGIN_STEP_COOKIE, "")
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf):
+        return _login_again(request, 403, "login.csrf", next)
+    try:
+        user = accounts.finish_login(platform.uow(), platform.second_factor,
+                                     platform.auth_policy, platform.clock, challenge, code,
+                                     channel="web", address=client_address(request))
+    except AccountLocked:
+        return _login_again(request, 423, "login.locked", next)
+    except SecondFactorRejected as refusal:
+        kind = refusal.details[0]["reason"] if refusal.details else "wrong"
+        try:
+            view = accounts.challenge_view(platform.uow(), platform.second_factor,
+                                           platform.clock, challenge)
+        except AuthenticationFailed:
+            return _login_again(request, 401, "login.step_expired", next)
+        return _code_page(request, view, next, 401, f"login.code.{kind}")
+    except AuthenticationFailed:
+        return _login_again(request, 401, "login.step_expired", next)
+    return _logged_in(request, user, next)
 
 
 @router.post("/logout")
@@ -283,3 +380,82 @@ def wall_page(request: Request) -> Response:
                   wall_refresh=platform.settings.media.snapshot_refresh_seconds,
                   wall_retry=WALL_RETRY_S,
                   wall_json=script_json(wall), events_json=_events_config(who, found, None))
+
+
+# -- the caller's own account --------------------------------------------------------------------
+
+def _account_page(request: Request, context: CallerContext, status: int = 200,
+                  errors: list[str] | None = None, done: str | None = None) -> Response:
+    platform = platform_of(request)
+    who = context.principal
+    user = accounts.get_user(platform.uow(), who, who.user_id)
+    enrolment = second_factor_service.pending_enrolment(platform.uow(), platform.second_factor,
+                                                        who)
+    policy = platform.auth_policy.password
+    return render(request, "account.html", status, context=context, user=user,
+                  enrolment=_enrolment_json(enrolment), errors=errors or [], done=done,
+                  min_length=policy.min_length, max_length=policy.max_length)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, done: str | None = None) -> Response:
+    """The caller's account: who they are, password change, authenticator app."""
+    context = page_caller(request)
+    return _account_page(request, context,
+                         done=done if done in ("password", "second-factor") else None)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def account_password(
+    request: Request,
+    current_password: Annotated[str, Form(max_length=256)] = "",
+    new_password: Annotated[str, Form(max_length=256)] = "",
+    new_password_again: Annotated[str, Form(max_length=256)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    # Every field has a default so that an unauthenticated post is refused as such first.
+    context = page_caller(request)
+    check_csrf(request, context, csrf)
+    if new_password != new_password_again:
+        record_refusal(request, "user.password.change", Outcome.REJECTED,
+                       "the two new passwords differ")
+        return _account_page(request, context, 422, errors=["account.mismatch"])
+    platform = platform_of(request)
+    try:
+        platform.bus.handle(commands.ChangePassword(context.principal, current_password,
+                                                    new_password,
+                                                    keep_session=context.session_id))
+    except AccessDenied:
+        return _account_page(request, context, 403, errors=["account.wrong_current"])
+    except InvalidInput as problem:
+        keys = [str(d["code"]) for d in problem.details if "code" in d] or ["error.422"]
+        return _account_page(request, context, 422, errors=keys)
+    return RedirectResponse("/account?done=password", status_code=303)
+
+
+@router.post("/account/second-factor", response_class=HTMLResponse)
+def account_second_factor(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Without a code: start setting up an authenticator app (shows its key). With a code:
+    confirm it; from then on every login asks for the app's code."""
+    context = page_caller(request)
+    check_csrf(request, context, csrf)
+    platform = platform_of(request)
+    try:
+        if not code.strip():
+            second_factor_service.begin_enrolment(platform.uow(), platform.second_factor,
+                                                  platform.clock, context.principal)
+            return RedirectResponse("/account#second-factor", status_code=303)
+        second_factor_service.confirm_enrolment(
+            platform.uow(), platform.second_factor, platform.clock, context.principal, code,
+            platform.auth_policy.totp_drift_steps)
+    except Conflict:
+        return _account_page(request, context, 409, errors=["account.sf_already"])
+    except InvalidInput as problem:
+        reason = problem.details[0].get("reason") if problem.details else None
+        key = f"login.code.{reason}" if reason else "account.sf_not_started"
+        return _account_page(request, context, 422, errors=[key])
+    return RedirectResponse("/account?done=second-factor", status_code=303)

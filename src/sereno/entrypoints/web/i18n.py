@@ -24,6 +24,62 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.expired": "Su sesión expiró. Inicie sesión de nuevo.",
         "login.csrf": "El formulario caducó. Vuelva a intentarlo.",
         "login.notice": "Todo acceso queda registrado en la bitácora de auditoría.",
+        "login.code_title": "Código de verificación",
+        "login.code_label": "Código de 6 dígitos de su aplicación de autenticación",
+        "login.code_hint": "Abra su aplicación de autenticación (FreeOTP, Aegis, Google "
+                           "Authenticator…) y escriba el código que muestra para Sereno.",
+        "login.code_submit": "Verificar", "login.as": "Usuario: {user}",
+        "login.restart": "Volver a empezar",
+        "login.step_expired": "El paso de verificación caducó. Inicie sesión de nuevo.",
+        "login.code.wrong": "Código incorrecto.",
+        "login.code.replay": "Este código ya se usó: espere al siguiente.",
+        "login.code.clock": "El código corresponde a otra hora: ponga el reloj del dispositivo "
+                            "en hora automática e inténtelo de nuevo.",
+        "login.code.unreadable": "No se puede comprobar su segundo factor: pida a un "
+                                 "administrador que lo restablezca.",
+        "enrol.title": "Configure su aplicación de autenticación",
+        "enrol.required": "Su rol exige un segundo factor. Añada esta cuenta a una aplicación "
+                          "de autenticación (TOTP) y escriba el primer código para confirmarla.",
+        "enrol.step_app": "Instale una aplicación de autenticación en su teléfono (FreeOTP, "
+                          "Aegis, Google Authenticator, Microsoft Authenticator…).",
+        "enrol.step_key": "Añada una cuenta con esta clave de configuración (o con el enlace "
+                          "otpauth convertido en código QR):",
+        "enrol.step_code": "Escriba el código de 6 dígitos que muestra la aplicación.",
+        "enrol.account": "Cuenta", "enrol.secret": "Clave de configuración",
+        "enrol.kind": "Tipo", "enrol.kind_value": "Basada en tiempo · 6 dígitos · 30 s · SHA-1",
+        "enrol.uri": "Enlace otpauth",
+        "enrol.once": "La clave solo se muestra durante la configuración; después nadie puede "
+                      "volver a consultarla. No la comparta.",
+        "enrol.confirm": "Confirmar",
+        "nav.account": "Mi cuenta", "account.title": "Mi cuenta",
+        "account.password": "Cambiar la contraseña", "account.current": "Contraseña actual",
+        "account.new": "Contraseña nueva", "account.again": "Repita la contraseña nueva",
+        "account.password_rules": "De {min} a {max} caracteres. No puede ser una contraseña "
+                                  "común, contener su usuario ni repetir la actual. Una frase "
+                                  "larga es más fácil de recordar y más segura.",
+        "account.password_submit": "Cambiar la contraseña",
+        "account.password_changed": "Contraseña cambiada. Sus demás sesiones y tokens se "
+                                    "cerraron.",
+        "account.mismatch": "Las dos contraseñas nuevas no coinciden.",
+        "account.wrong_current": "La contraseña actual no es correcta.",
+        "account.second_factor": "Segundo factor (aplicación de autenticación)",
+        "account.sf_enrolled": "Activado desde {date}: cada inicio de sesión pide un código.",
+        "account.sf_none": "No activado.", "account.sf_required": "Su rol lo exige.",
+        "account.sf_optional": "Es opcional para su rol, pero recomendable.",
+        "account.sf_start": "Configurar una aplicación",
+        "account.sf_done": "Segundo factor activado: cada inicio de sesión pedirá un código.",
+        "account.sf_already": "Su cuenta ya tiene una aplicación de autenticación.",
+        "account.sf_not_started": "Primero pulse «Configurar una aplicación».",
+        "account.sf_reset_note": "Si pierde el dispositivo, un administrador de su agencia "
+                                 "puede restablecerlo.",
+        "password.too_short": "La contraseña necesita al menos {min} caracteres.",
+        "password.too_long": "La contraseña puede tener como máximo {max} caracteres.",
+        "password.common": "Esa contraseña es demasiado común: aparece en listas de "
+                           "contraseñas filtradas.",
+        "password.contains_username": "La contraseña no puede contener su usuario.",
+        "password.trivial": "La contraseña no puede ser un solo carácter repetido ni una "
+                            "secuencia simple.",
+        "password.reused": "La contraseña nueva debe ser distinta de la actual.",
         "map.title": "Mapa de cámaras", "map.offline": "Sin mapa base: se muestra un fondo liso.",
         "map.legend": "Estado",
         "cameras.title": "Cámaras", "cameras.filter": "Filtrar", "cameras.clear": "Limpiar",
@@ -111,6 +167,62 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.expired": "Your session expired. Please log in again.",
         "login.csrf": "The form expired. Please try again.",
         "login.notice": "Every access is recorded in the audit log.",
+        "login.code_title": "Verification code",
+        "login.code_label": "6-digit code from your authenticator app",
+        "login.code_hint": "Open your authenticator app (FreeOTP, Aegis, Google "
+                           "Authenticator…) and type the code it shows for Sereno.",
+        "login.code_submit": "Verify", "login.as": "User: {user}",
+        "login.restart": "Start again",
+        "login.step_expired": "The verification step expired. Please log in again.",
+        "login.code.wrong": "Wrong code.",
+        "login.code.replay": "This code has already been used: wait for the next one.",
+        "login.code.clock": "The code belongs to another time: set the device's clock to "
+                            "automatic time and try again.",
+        "login.code.unreadable": "Your second factor cannot be checked: ask an administrator "
+                                 "to reset it.",
+        "enrol.title": "Set up your authenticator app",
+        "enrol.required": "Your role requires a second factor. Add this account to an "
+                          "authenticator app (TOTP) and type its first code to confirm it.",
+        "enrol.step_app": "Install an authenticator app on your phone (FreeOTP, Aegis, Google "
+                          "Authenticator, Microsoft Authenticator…).",
+        "enrol.step_key": "Add an account with this setup key (or with the otpauth link turned "
+                          "into a QR code):",
+        "enrol.step_code": "Type the 6-digit code the app shows.",
+        "enrol.account": "Account", "enrol.secret": "Setup key",
+        "enrol.kind": "Type", "enrol.kind_value": "Time-based · 6 digits · 30 s · SHA-1",
+        "enrol.uri": "otpauth link",
+        "enrol.once": "The key is shown only while setting up; nobody can look it up "
+                      "afterwards. Do not share it.",
+        "enrol.confirm": "Confirm",
+        "nav.account": "My account", "account.title": "My account",
+        "account.password": "Change the password", "account.current": "Current password",
+        "account.new": "New password", "account.again": "New password again",
+        "account.password_rules": "{min} to {max} characters. It must not be a common "
+                                  "password, contain your username or repeat the current one. "
+                                  "A long phrase is easier to remember and safer.",
+        "account.password_submit": "Change the password",
+        "account.password_changed": "Password changed. Your other sessions and tokens were "
+                                    "ended.",
+        "account.mismatch": "The two new passwords differ.",
+        "account.wrong_current": "The current password is wrong.",
+        "account.second_factor": "Second factor (authenticator app)",
+        "account.sf_enrolled": "On since {date}: every login asks for a code.",
+        "account.sf_none": "Off.", "account.sf_required": "Your role requires it.",
+        "account.sf_optional": "Optional for your role, but recommended.",
+        "account.sf_start": "Set up an app",
+        "account.sf_done": "Second factor on: every login will ask for a code.",
+        "account.sf_already": "Your account already has an authenticator app.",
+        "account.sf_not_started": "First press “Set up an app”.",
+        "account.sf_reset_note": "If you lose the device, an administrator of your agency can "
+                                 "reset it.",
+        "password.too_short": "The password needs at least {min} characters.",
+        "password.too_long": "The password may have at most {max} characters.",
+        "password.common": "That password is too common: it appears in lists of leaked "
+                           "passwords.",
+        "password.contains_username": "The password must not contain your username.",
+        "password.trivial": "The password must not be one character repeated or a plain "
+                            "sequence.",
+        "password.reused": "The new password must differ from the current one.",
         "map.title": "Camera map", "map.offline": "No base map: showing a plain background.",
         "map.legend": "Status",
         "cameras.title": "Cameras", "cameras.filter": "Filter", "cameras.clear": "Clear",

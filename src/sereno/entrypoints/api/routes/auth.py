@@ -22,13 +22,22 @@ def issue_token(
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
     scope: Annotated[str, Form(max_length=1000)] = "",
     expires_in_minutes: Annotated[int | None, Form(ge=1)] = None,
+    otp: Annotated[str | None, Form(max_length=20, description=(
+        "the current code of the account's authenticator app (TOTP): required for admins, "
+        "auditors, approvers and anyone who enrolled one"))] = None,
 ) -> TokenResponse:
-    """Exchange a username and password for a bearer token (scopes ⊆ the user's roles)."""
+    """Exchange a username and password (and the one-time code, when the account has or needs
+    a second factor) for a bearer token (scopes ⊆ the user's roles).
+
+    Refusals: 401 ``unauthenticated`` (wrong username or password), ``otp_required`` (send
+    ``otp``), ``otp_invalid`` (wrong, already used, or from a device whose clock is off),
+    ``otp_enrolment_required`` (set up the authenticator app in the console first); 423
+    ``account_locked`` after 5 failures (passwords or codes) for 10 minutes."""
     platform = platform_of(request)
     address = client_address(request)
-    user = accounts.check_password(platform.uow(), platform.hasher, platform.auth_policy,
-                                   platform.clock, username, password, channel="api",
-                                   address=address)
+    user = accounts.login(platform.uow(), platform.hasher, platform.second_factor,
+                          platform.auth_policy, platform.clock, username, password, otp,
+                          channel="api", address=address)
     issued = accounts.issue_token(platform.uow(), platform.auth_policy, platform.clock, user,
                                   scope or None, expires_in_minutes, address=address)
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in,
