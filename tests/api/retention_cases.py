@@ -19,6 +19,7 @@ from sereno.services.accounts import principal_for
 Check = Callable[[TestClient, dict[str, str], str], None]
 SEGURA = "segura-ep"
 PATH_IDS = ("{data_class}", "{hold_id}")
+CONSOLE = {("GET", "/retention")}  # console pages among the routes below
 
 
 def _platform(client: TestClient) -> Platform:
@@ -160,6 +161,18 @@ def release_hold(client: TestClient, headers: dict[str, str], _: str) -> None:
     assert hold is not None and hold.active
 
 
+# -- the console page --------------------------------------------------------------------------
+
+def retention_page(client: TestClient, headers: dict[str, str], _: str) -> None:
+    platform = _platform(client)
+    hold_id = segura_hold(platform)
+    platform.bus.handle(commands.PurgeExpired(_who(platform, "admin.segura")))
+    response = client.get("/retention", headers={"Accept": "text/html"})
+    assert response.status_code in (200, 403), response.text
+    assert hold_id not in response.text and "FGE-2026-000123" not in response.text
+    assert "admin.segura" not in response.text  # nor Segura's purge reports
+
+
 SCOPING: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/retention/policies"): list_policies,
     ("PUT", "/api/v1/retention/policies/{data_class}"): set_policy,
@@ -169,6 +182,7 @@ SCOPING: dict[tuple[str, str], Check] = {
     ("POST", "/api/v1/legal-holds"): place_hold,
     ("GET", "/api/v1/legal-holds/{hold_id}"): get_hold,
     ("POST", "/api/v1/legal-holds/{hold_id}/release"): release_hold,
+    ("GET", "/retention"): retention_page,
 }
 
 
@@ -211,4 +225,6 @@ AUDITED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
         lambda c, h, p: c.post(f"/api/v1/legal-holds/{segura_hold(p)}/release", headers=h,
                                json={"reason": "caso archivado por la Fiscalía"}),
         "legal_hold.release"),
+    ("GET", "/retention"): ("auditor.segura", lambda c, h, p: c.get("/retention"),
+                            "page.retention"),
 }

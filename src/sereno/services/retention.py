@@ -465,16 +465,48 @@ def _purge_recordings(report: PurgeReport, cameras: list[OwnCamera], policies: E
                            "segments", camera_id, result.held)
 
 
+def _reports(uow: UnitOfWork, agency_id: str, limit: int) -> list[AuditRecord]:
+    return [r for r in uow.audit.for_agency(agency_id, action=PURGE_ACTION,
+                                            limit=min(max(limit, 1), 100))
+            if r.object_agency_id == agency_id and r.outcome == Outcome.ALLOWED]
+
+
 def purge_reports(uow: UnitOfWork, who: Principal, *, limit: int = 20) -> list[AuditRecord]:
     """The last purge records of the caller's agency (newest first)."""
     action = "retention.purge.list"
     with uow:
         require(uow, who, who.can(Permission.RETENTION_READ), action, object_type=PURGE,
                 object_agency_id=who.agency_id)
-        found = [r for r in uow.audit.for_agency(who.agency_id, action=PURGE_ACTION,
-                                                 limit=min(max(limit, 1), 100))
-                 if r.object_agency_id == who.agency_id and r.outcome == Outcome.ALLOWED]
+        found = _reports(uow, who.agency_id, limit)
         record(uow, who, action, object_type=PURGE, object_agency_id=who.agency_id,
                detail={"count": len(found)})
         uow.commit()
         return found
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the console's retention page shows; None where the caller's roles do not reach."""
+
+    policies: list[RetentionPolicy] | None
+    holds: list[LegalHold] | None
+    reports: list[AuditRecord] | None
+
+
+def overview(uow: UnitOfWork, who: Principal, *, action: str = "page.retention",
+             limit: int = 10) -> Overview:
+    """Periods, legal holds and the last purge reports of the caller's agency, as far as the
+    caller may read them (one audit record)."""
+    with uow:
+        can_read, can_holds = who.can(Permission.RETENTION_READ), who.can(Permission.HOLD_READ)
+        require(uow, who, can_read or can_holds, action, object_type=PURGE,
+                object_agency_id=who.agency_id)
+        agency = who.agency_id
+        policies = (EffectivePolicies(agency, tuple(uow.retention.policies_for(agency))).listing()
+                    if can_read else None)
+        holds = uow.retention.holds_for(agency, limit=100) if can_holds else None
+        reports = _reports(uow, agency, limit) if can_read else None
+        record(uow, who, action, object_type=PURGE, object_agency_id=agency,
+               detail={"holds": len(holds or []), "reports": len(reports or [])})
+        uow.commit()
+        return Overview(policies, holds, reports)

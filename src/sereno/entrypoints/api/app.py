@@ -33,6 +33,7 @@ from sereno.entrypoints.api.routes import (
     watchlist,
 )
 from sereno.entrypoints.web import console
+from sereno.entrypoints.web.retention_page import router as retention_page_router
 from sereno.services.egress import MapTileGate
 from sereno.video.live import LiveHub
 
@@ -64,6 +65,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(audit_log.router)
     app.include_router(api)
     app.include_router(console.router)
+    app.include_router(retention_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)

@@ -295,6 +295,69 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# The retention page (ADR 0014).
+MESSAGES["es"].update({
+    "nav.retention": "Retención",
+    "retention.title": "Retención de datos y conservación legal",
+    "retention.hint": "Cada clase de datos se conserva el plazo indicado y luego se elimina, "
+                      "salvo lo que cubre una conservación legal. Fundamento de los plazos "
+                      "(LOPDP): docs/governance/retention.md.",
+    "retention.policies": "Plazos de conservación", "retention.class": "Clase de datos",
+    "retention.camera": "Cámara", "retention.days": "Días", "retention.source": "Origen",
+    "retention.source.default": "Predeterminado", "retention.source.agency": "De la agencia",
+    "retention.class.recording": "Grabación continua",
+    "retention.class.event_clip": "Clips de eventos",
+    "retention.class.snapshot": "Instantáneas de eventos",
+    "retention.class.alert": "Alertas (detecciones)",
+    "retention.class.personal_data": "Datos personales",
+    "retention.class.audit": "Bitácora de auditoría",
+    "retention.holds": "Conservaciones legales",
+    "retention.holds_none": "No hay conservaciones legales.",
+    "retention.case": "Caso", "retention.reason": "Motivo", "retention.placed": "Colocada",
+    "retention.scope": "Alcance", "retention.detections": "{n} detecciones",
+    "retention.status": "Estado", "retention.active": "Activa",
+    "retention.released": "Liberada el {at} por {who}",
+    "retention.purges": "Últimas purgas",
+    "retention.purges_none": "Todavía no hay purgas registradas.",
+    "retention.at": "Fecha", "retention.by": "Por",
+    "retention.held": "Conservado por orden legal",
+    "retention.over_budget": "Sobre el presupuesto de disco por conservaciones legales: "
+                             "{cameras}",
+    "retention.more": "Quedan datos vencidos: la próxima ejecución continúa.",
+    "retention.audit_kept": "Bitácora de auditoría: se conserva (bitácora sellada; su "
+                            "depuración la gestiona la propia bitácora).",
+})
+MESSAGES["en"].update({
+    "nav.retention": "Retention",
+    "retention.title": "Data retention and legal holds",
+    "retention.hint": "Each data class is kept for the period shown and then deleted, except "
+                      "what a legal hold covers. Why these periods (LOPDP): "
+                      "docs/governance/retention.md.",
+    "retention.policies": "Retention periods", "retention.class": "Data class",
+    "retention.camera": "Camera", "retention.days": "Days", "retention.source": "Source",
+    "retention.source.default": "Default", "retention.source.agency": "Agency's",
+    "retention.class.recording": "Continuous recording",
+    "retention.class.event_clip": "Event clips",
+    "retention.class.snapshot": "Event snapshots",
+    "retention.class.alert": "Alerts (detections)",
+    "retention.class.personal_data": "Personal data",
+    "retention.class.audit": "Audit log",
+    "retention.holds": "Legal holds",
+    "retention.holds_none": "No legal holds.",
+    "retention.case": "Case", "retention.reason": "Reason", "retention.placed": "Placed",
+    "retention.scope": "Scope", "retention.detections": "{n} detections",
+    "retention.status": "Status", "retention.active": "Active",
+    "retention.released": "Released on {at} by {who}",
+    "retention.purges": "Last purges",
+    "retention.purges_none": "No purge recorded yet.",
+    "retention.at": "When", "retention.by": "By",
+    "retention.held": "Kept by legal holds",
+    "retention.over_budget": "Over the disk budget because of legal holds: {cameras}",
+    "retention.more": "More is due: the next run continues.",
+    "retention.audit_kept": "Audit log: kept (sealed log; pruning handled by the audit log).",
+})
+
+
 def translator(language: str) -> Callable[..., str]:
     """``t(key, **values)`` for ``language``; falls back to Spanish, then to the key itself."""
     table = MESSAGES.get(language, MESSAGES["es"])
