@@ -10,9 +10,9 @@ carries the legal deadlines from the moment of detection and the notices to prod
   three days, when the breach puts their rights and freedoms at risk (LOPDP art. 46) — here:
   when the case is marked ``high_risk``.
 
-A *término* counts working days (Código Orgánico Administrativo, art. 158). Sereno skips Saturdays
-and Sundays but knows no public holidays, so the deadline it shows is never later than the legal
-one. See ``docs/governance/lopdp.md``.
+A *término* counts working days (Código Orgánico Administrativo; a *plazo* would count calendar
+days). Sereno skips Saturdays and Sundays but knows no public holidays, so the deadline it shows
+is never later than the legal one. See ``docs/governance/lopdp.md``.
 """
 
 from __future__ import annotations
