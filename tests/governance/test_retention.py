@@ -281,10 +281,17 @@ def test_periods_are_an_administrators_setting_and_every_change_is_audited(
 
 def test_dry_run_deletes_nothing_and_purging_is_for_administrators(
         platform: Platform, clock: FakeClock) -> None:
+    record_sample(platform, "SEG-004")
+    index = SegmentIndex(platform.settings.recordings_root, "SEG-004")
+    segments = [s.id for s in index.segments()]
+    clock.advance(days=2)  # past the node's 24 h recording limit
     event = detection(platform, "SEG-001", timedelta(days=400), clock, snapshot=b"jpeg")
     report = purge(platform, dry_run=True)
     assert report.classes[DataClass.ALERT].deleted == 1
     assert event in events(platform)
+    recording = report.classes[DataClass.RECORDING]
+    assert recording.deleted == len(segments) and {sha for _, sha in recording.files} == {None}
+    assert [s.id for s in index.segments()] == segments
     assert last_record(platform, "retention.purge.dry_run").detail["dry_run"] is True
     assert not [r for r in audit_rows(platform) if r.action == "retention.purge"]
     for username in ("supervisor.segura", "auditor.segura", "approver.segura"):
@@ -294,7 +301,7 @@ def test_dry_run_deletes_nothing_and_purging_is_for_administrators(
     purge(platform, "admin.policia")  # the police's purge leaves Segura's data alone
     assert event in events(platform)
     purge(platform)
-    assert event not in events(platform)
+    assert event not in events(platform) and index.segments() == []
     reports = retention.purge_reports(platform.uow(), who(platform, "auditor.segura"))
     assert reports[0].detail["classes"]["alert"]["ids"] == [event]
     assert retention.purge_reports(platform.uow(), who(platform, "auditor.policia"))[0] \
