@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
+from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
 from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
 from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
 from tests.api.retention_cases import SCOPING as RETENTION_CASES
@@ -444,6 +445,7 @@ CASES: dict[tuple[str, str], Check] = {
     **SECURITY_CASES,
     **GOVERNANCE_CASES,
     **RETENTION_CASES,
+    **EVIDENCE_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),

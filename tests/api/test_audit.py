@@ -13,6 +13,7 @@ from sereno.adapters.db.tables import cameras
 from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
+from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
 from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
 from tests.api.routes_catalogue import PUBLIC, all_routes
@@ -235,6 +236,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **SECURITY_AUDITED,
     **GOVERNANCE_AUDITED,
     **RETENTION_AUDITED,
+    **EVIDENCE_AUDITED,
 }
 
 

@@ -25,7 +25,7 @@ from sereno.config import Profile, load_settings
 from sereno.domain import commands
 from sereno.domain.access import Principal
 from sereno.domain.errors import SerenoError
-from sereno.entrypoints import cli_governance, cli_security
+from sereno.entrypoints import cli_evidence, cli_governance, cli_security
 from sereno.services import accounts
 from sereno.services import cameras as camera_service
 
@@ -50,6 +50,8 @@ app.add_typer(cli_governance.cases_app, name="cases")
 app.add_typer(cli_governance.peers_app, name="peers")
 app.add_typer(cli_security.breaches_app, name="breaches")
 app.add_typer(cli_security.dpia_app, name="dpia")
+app.add_typer(cli_evidence.evidence_app, name="evidence")
+app.command("trace-leak")(cli_evidence.trace_leak)
 retention_app = typer.Typer(help="Retention periods, legal holds and the purge.",
                             no_args_is_help=True)
 holds_app = typer.Typer(help="Legal holds: data kept for a case whatever its retention.",

@@ -9,6 +9,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from sereno.adapters.db.evidence_repositories import EvidenceExportRepository, WatermarkRegistry
 from sereno.adapters.db.repositories import (
     AgencyRepository,
     AuditRepository,
@@ -47,6 +48,8 @@ class UnitOfWork(abc.ABC):
     breaches: BreachRepository
     impact_assessments: ImpactAssessmentRepository
     retention: RetentionRepository
+    evidence_exports: EvidenceExportRepository
+    watermarks: WatermarkRegistry
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -100,6 +103,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.breaches = BreachRepository(self.session)
         self.impact_assessments = ImpactAssessmentRepository(self.session)
         self.retention = RetentionRepository(self.session)
+        self.evidence_exports = EvidenceExportRepository(self.session)
+        self.watermarks = WatermarkRegistry(self.session)
         return super().__enter__()
 
     def __exit__(

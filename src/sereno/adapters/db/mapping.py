@@ -11,6 +11,7 @@ from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.breaches import BreachCase, BreachStatus, BreachTrigger
 from sereno.domain.cameras import Camera, CameraStatus, Classification
 from sereno.domain.egress import DestinationPurpose, EgressDestination
+from sereno.domain.evidence import EvidenceExport, ExportStatus, IssueKind, WatermarkIssue
 from sereno.domain.impact import AssessmentStatus, ImpactAssessment
 from sereno.domain.rules import CameraRule, Direction, RuleKind
 from sereno.domain.security import AlertKind, AlertStatus, SecurityAlert, Severity
@@ -57,4 +58,12 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(BreachCase, tables.breach_cases)
     tables.impact_assessments.c.status.type = _enum_column(AssessmentStatus, 16)
     mapper_registry.map_imperatively(ImpactAssessment, tables.impact_assessments)
+    _map_evidence()
     _mapped = True
+
+
+def _map_evidence() -> None:
+    tables.evidence_exports.c.status.type = _enum_column(ExportStatus, 16)
+    tables.watermark_issues.c.kind.type = _enum_column(IssueKind, 32)
+    mapper_registry.map_imperatively(EvidenceExport, tables.evidence_exports)
+    mapper_registry.map_imperatively(WatermarkIssue, tables.watermark_issues)

@@ -365,3 +365,50 @@ impact_assessments = Table(
     Column("approved_at", UtcDateTime, nullable=True),
     Column("approval_note", Text, nullable=True),
 )
+
+
+# -- evidence exports and the forensic-watermark registry (issue 4, points 5 and 6) -------------
+
+evidence_exports = Table(
+    "evidence_exports", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("case_reference", String(32), nullable=False),
+    Column("justification", String(1000), nullable=False),
+    Column("recipient_name", String(200), nullable=False),
+    Column("recipient_organisation", String(200), nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("requested_by", String(36), nullable=False),
+    Column("requested_by_username", String(64), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("decided_by", String(36), nullable=True),
+    Column("decided_by_username", String(64), nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decision_note", String(1000), nullable=True),
+    Column("exported_at", UtcDateTime, nullable=True),
+    Column("exported_by_username", String(64), nullable=True),
+    Column("package_key", String(300), nullable=True),
+    Column("package_sha256", String(64), nullable=True),
+    Column("package_size", BigInteger, nullable=True),
+    Column("watermark_payload", BigInteger, nullable=True),
+    Column("custody", JSON, nullable=False),
+)
+
+# Every watermark payload handed out: an export's copies, a partner's live view or snapshot.
+watermark_issues = Table(
+    "watermark_issues", metadata,
+    Column("payload", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("agency_id", String(64), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("recipient", String(420), nullable=False),
+    Column("owner_agency_id", String(64), nullable=False),
+    Column("camera_id", String(64), nullable=True),
+    Column("issued_at", UtcDateTime, nullable=False),
+)
+Index("ix_watermark_issues_user_camera", watermark_issues.c.user_id, watermark_issues.c.camera_id,
+      watermark_issues.c.kind, watermark_issues.c.issued_at)

@@ -22,6 +22,7 @@ from sereno.entrypoints.api.routes import (
     auth,
     cameras,
     directory,
+    evidence,
     governance,
     governance_registry,
     live,
@@ -63,6 +64,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(retention.router)
     api.include_router(governance.router)
     api.include_router(audit_log.router)
+    api.include_router(evidence.router)
     app.include_router(api)
     app.include_router(console.router)
     app.include_router(retention_page_router)
