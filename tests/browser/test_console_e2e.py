@@ -3,15 +3,21 @@ map, open one, watch its snapshot refresh, switch language, log out."""
 
 from __future__ import annotations
 
+import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from sereno.adapters.totp import code_at
+from sereno.demo.city import USERS, demo_totp_secret
+
 pytestmark = pytest.mark.browser
 SHOTS = Path("test-results")
+SECOND_FACTOR_USERS = {u.username for u in USERS if u.needs_second_factor}
 
 
 def _login(page: Page, server: str, username: str) -> None:
@@ -21,7 +27,24 @@ def _login(page: Page, server: str, username: str) -> None:
     page.get_by_test_id("username").fill(username)
     page.get_by_test_id("password").fill("sereno-demo-2026")
     page.get_by_test_id("login-submit").click()
+    if username in SECOND_FACTOR_USERS:
+        _enter_code(page, demo_totp_secret(username))
     expect(page).to_have_url(f"{server}/map")
+
+
+def _enter_code(page: Page, secret: str, ahead_s: float = 0) -> None:
+    """Type the authenticator app's code on the code page; when this 30-second step's code was
+    used already (an earlier login of the same user), wait for the next one, as a person would."""
+    expect(page).to_have_url(re.compile(r"/login/code"))
+    for _ in range(2):
+        at = datetime.now(UTC) + timedelta(seconds=ahead_s)
+        page.get_by_test_id("otp").fill(code_at(secret, at))
+        page.get_by_test_id("otp-submit").click()
+        page.wait_for_load_state()
+        if "/login/code" not in page.url:
+            return
+        expect(page.get_by_test_id("login-error")).to_contain_text("ya se usó")
+        time.sleep(30.5 - time.time() % 30)
 
 
 def _wait_for(page: Page, expression: str, timeout_s: float = 10.0) -> None:
@@ -90,3 +113,46 @@ def test_partner_agency_sees_only_what_is_shared(page: Page, server: str) -> Non
 def test_server_answers_health_without_login(server: str) -> None:
     assert httpx.get(f"{server}/healthz").json() == {"status": "ok", "database": "ok"}
     assert httpx.get(f"{server}/api/v1/cameras").status_code == 401
+
+
+def test_admin_logs_in_with_a_code_and_an_operator_enrols_one(page: Page, server: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # An administrator: the password, then the authenticator app's code.
+    page.goto(f"{server}/login")
+    page.get_by_test_id("username").fill("admin.policia")
+    page.get_by_test_id("password").fill("sereno-demo-2026")
+    page.get_by_test_id("login-submit").click()
+    expect(page.locator("h1")).to_have_text("Código de verificación")
+    page.get_by_test_id("otp").fill("000000" if code_at(demo_totp_secret("admin.policia"),
+                                                        datetime.now(UTC)) != "000000"
+                                    else "111111")
+    page.get_by_test_id("otp-submit").click()
+    expect(page.get_by_test_id("login-error")).to_have_text("Código incorrecto.")
+    _enter_code(page, demo_totp_secret("admin.policia"))
+    expect(page).to_have_url(f"{server}/map")
+    page.get_by_test_id("logout").click()
+
+    # A dispatcher sets up an app on the account page; from then on the login asks for it.
+    _login(page, server, "dispatcher.policia")
+    page.get_by_test_id("nav-account").click()
+    expect(page.get_by_test_id("sf-status")).to_have_attribute("data-enrolled", "false")
+    page.get_by_test_id("sf-start").click()
+    secret = page.get_by_test_id("totp-secret").get_attribute("data-secret")
+    assert secret is not None and len(secret) == 32
+    expect(page.get_by_test_id("totp-uri")).to_contain_text("otpauth://totp/Sereno:")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "console-enrol.png", full_page=True)
+    page.get_by_test_id("otp").fill(code_at(secret, datetime.now(UTC)))
+    page.get_by_test_id("otp-submit").click()
+    expect(page.get_by_test_id("account-done")).to_be_visible()
+    expect(page.get_by_test_id("sf-status")).to_have_attribute("data-enrolled", "true")
+    expect(page.get_by_test_id("totp-secret")).to_have_count(0)  # never shown again
+    page.screenshot(path=SHOTS / "console-account.png")
+    page.get_by_test_id("logout").click()
+    page.get_by_test_id("username").fill("dispatcher.policia")
+    page.get_by_test_id("password").fill("sereno-demo-2026")
+    page.get_by_test_id("login-submit").click()
+    _enter_code(page, secret, ahead_s=30)  # the next step's code: one step of drift is fine
+    expect(page).to_have_url(f"{server}/map")
+    assert errors == []

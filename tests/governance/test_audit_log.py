@@ -109,8 +109,9 @@ def test_verify_names_the_first_rewritten_record(platform: Platform, tamper: str
     platform.audit_log.sign_head()
     records = tables.audit_records
     with platform.engine.begin() as connection:
-        ids = list(connection.scalars(select(records.c.id).where(records.c.leaf_index >= 10)
-                                      .order_by(records.c.leaf_index).limit(2)))
+        leaves = tables.audit_leaves
+        ids = list(connection.scalars(select(leaves.c.record_id).where(leaves.c.leaf_index >= 10)
+                                      .order_by(leaves.c.leaf_index).limit(2)))
         if tamper == "edit":
             connection.execute(update(records).where(records.c.id == ids[0])
                                .values(actor_username="nobody"))

@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,18 +24,20 @@ LEAF_FIELDS = ("id", "at", "action", "outcome", "actor_user_id", "actor_username
                "object_id", "object_agency_id", "purpose", "reason", "detail")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              default=str)
+_LEAF_VALUES = itemgetter(*LEAF_FIELDS)
+_AT = 1 + LEAF_FIELDS.index("at")
+
+
 def leaf_bytes(record: Mapping[Any, Any]) -> bytes:
     """The canonical bytes of one audit record (a row mapping with ``LEAF_FIELDS``): a JSON
     array, version first, then the fields in ``LEAF_FIELDS`` order (nested keys sorted).
     ``at`` and ``detail`` may come as stored text or as parsed values, as the database gives."""
-    values: list[Any] = [1]
-    for name in LEAF_FIELDS:
-        value = record[name]
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC).isoformat(timespec="microseconds")
-        values.append(value)
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str).encode()
+    values = [1, *_LEAF_VALUES(record)]
+    if isinstance(values[_AT], datetime):
+        values[_AT] = values[_AT].astimezone(UTC).isoformat(timespec="microseconds")
+    return _CANONICAL.encode(values).encode()
 
 
 def b64(data: bytes) -> str:

@@ -106,16 +106,7 @@ CODE_NEEDED = ("this account needs the one-time code of its authenticator app: s
                "form field otp")
 
 
-def check_password(uow: UnitOfWork, hasher: PasswordHasher, policy: AuthPolicy, clock: Clock,
-                   username: str, password: str, *, channel: str,
-                   address: str | None) -> User:
-    """A login by password alone, for accounts without a second factor (``login`` handles
-    both); counts failures, locks the account after too many, audits every try."""
-    return login(uow, hasher, None, policy, clock, username, password, None, channel=channel,
-                 address=address)
-
-
-def login(uow: UnitOfWork, hasher: PasswordHasher, factor: SecondFactor | None,
+def login(uow: UnitOfWork, hasher: PasswordHasher, factor: SecondFactor,
           policy: AuthPolicy, clock: Clock, username: str, password: str, otp: str | None, *,
           channel: str, address: str | None) -> User:
     """A login in one go (the API): the password, then the one-time code when the account has
@@ -132,7 +123,7 @@ def login(uow: UnitOfWork, hasher: PasswordHasher, factor: SecondFactor | None,
             if not otp or not otp.strip():
                 _login_refused(uow, user, username, channel, address, now,
                                "one-time code missing", SecondFactorRequired(CODE_NEEDED))
-            assert factor is not None and user.totp_secret is not None
+            assert user.totp_secret is not None
             _verify_code(uow, factor, policy, now, user, user.totp_secret, otp, channel,
                          address)
         _complete_login(uow, user, channel, address, now)
@@ -189,15 +180,20 @@ def _failure(uow: UnitOfWork, user: User, username: str, channel: str, address: 
     if user.record_failed_login(now, policy.lockout):
         if challenge is not None:
             challenge.ended_at = now
-        uow.emit(events.UserLockedOut(user.id, user.agency_id, user.username))
-        _audit_login(uow, user, username, channel, address, Outcome.ALLOWED,
-                     f"{policy.lockout.max_failures} failed logins", now,
-                     action="auth.lockout", detail={
-                         "locked_until": user.locked_until.isoformat()
-                         if user.locked_until else None})
+        _lockout(uow, user, channel, address, now, policy)
         _login_refused(uow, user, username, channel, address, now, f"{reason}; account locked",
                        AccountLocked(LOCKED))
     _login_refused(uow, user, username, channel, address, now, reason, error)
+
+
+def _lockout(uow: UnitOfWork, user: User, channel: str, address: str | None, now: datetime,
+             policy: AuthPolicy) -> None:
+    """The failure that locked the account: an event and an audit record of its own."""
+    uow.emit(events.UserLockedOut(user.id, user.agency_id, user.username))
+    _audit_login(uow, user, user.username, channel, address, Outcome.ALLOWED,
+                 f"{policy.lockout.max_failures} failed logins", now, action="auth.lockout",
+                 detail={"locked_until": user.locked_until.isoformat()
+                         if user.locked_until else None})
 
 
 def _login_refused(uow: UnitOfWork, user: User | None, username: str, channel: str,
@@ -596,12 +592,7 @@ def change_password(cmd: commands.ChangePassword, uow: UnitOfWork, hasher: Passw
             reason = "wrong current password"
             if user.record_failed_login(now, policy.lockout):
                 reason += "; account locked"
-                uow.emit(events.UserLockedOut(user.id, user.agency_id, user.username))
-                _audit_login(uow, user, user.username, who.channel, who.address,
-                             Outcome.ALLOWED, f"{policy.lockout.max_failures} failed logins",
-                             now, action="auth.lockout", detail={
-                                 "locked_until": user.locked_until.isoformat()
-                                 if user.locked_until else None})
+                _lockout(uow, user, who.channel, who.address, now, policy)
             record(uow, who, action, outcome=Outcome.DENIED, reason=reason, now=now, **scope)
             uow.commit()
             raise AccessDenied("the current password is wrong")

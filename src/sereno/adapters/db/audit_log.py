@@ -16,10 +16,10 @@ from sqlalchemy import (
     Connection,
     Engine,
     String,
-    bindparam,
     func,
     insert,
     select,
+    text,
     type_coerce,
     update,
 )
@@ -57,23 +57,28 @@ class AuditLogStore:
 
     # -- sealing ----------------------------------------------------------------------------
 
-    def _frontier(self, connection: Connection) -> merkle.CompactRange:
+    def _state(self, connection: Connection) -> tuple[merkle.CompactRange, int]:
         row = connection.execute(
             select(tables.audit_log_state).where(tables.audit_log_state.c.id == STATE_ROW)
             .with_for_update()).first()
         if row is None:
-            return merkle.CompactRange()
+            return merkle.CompactRange(), 0
         return merkle.CompactRange.from_hashes(
-            row.tree_size, [bytes.fromhex(h) for h in row.frontier])
+            row.tree_size, [bytes.fromhex(h) for h in row.frontier]), row.last_record_id
 
     def seal_batch(self, limit: int) -> tuple[int, bytes]:
         """Hash up to ``limit`` unsealed records, oldest first, into the log (one transaction);
         returns the new size and root."""
         records = tables.audit_records
         with self.engine.begin() as connection:
-            frontier = self._frontier(connection)
+            if connection.dialect.name == "postgresql":
+                # Waits for transactions still inserting records (whose ids may be lower than
+                # ones already committed) and holds new ones back until this batch is sealed,
+                # so that "every id up to the high-water mark is sealed" stays true.
+                connection.execute(text("LOCK TABLE audit_records IN SHARE ROW EXCLUSIVE MODE"))
+            frontier, last_id = self._state(connection)
             rows = connection.execute(
-                select(*RECORD_COLUMNS).where(records.c.leaf_index.is_(None))
+                select(*RECORD_COLUMNS).where(records.c.id > last_id)
                 .order_by(records.c.id).limit(limit)).mappings().all()
             if not rows:
                 return frontier.size, frontier.root()
@@ -83,11 +88,7 @@ class AuditLogStore:
             connection.execute(insert(tables.audit_leaves), [
                 {"leaf_index": start + i, "record_id": row["id"], "leaf_hash": h.hex()}
                 for i, (row, h) in enumerate(zip(rows, hashes, strict=True))])
-            connection.execute(
-                update(records).where(records.c.id == bindparam("rid"))
-                .values(leaf_index=bindparam("idx")),
-                [{"rid": row["id"], "idx": start + i} for i, row in enumerate(rows)])
-            state = {"tree_size": frontier.size,
+            state = {"tree_size": frontier.size, "last_record_id": rows[-1]["id"],
                      "frontier": [h.hex() for h in frontier.hashes()]}
             changed = connection.execute(update(tables.audit_log_state)
                                          .where(tables.audit_log_state.c.id == STATE_ROW)
@@ -99,12 +100,13 @@ class AuditLogStore:
     def unsealed_count(self) -> int:
         records = tables.audit_records
         with self.engine.connect() as connection:
+            _, last_id = self._state(connection)
             return int(connection.scalar(select(func.count()).select_from(records)
-                                         .where(records.c.leaf_index.is_(None))) or 0)
+                                         .where(records.c.id > last_id)) or 0)
 
     def size_and_root(self) -> tuple[int, bytes]:
         with self.engine.connect() as connection:
-            frontier = self._frontier(connection)
+            frontier, _ = self._state(connection)
             return frontier.size, frontier.root()
 
     # -- reading ----------------------------------------------------------------------------
@@ -154,12 +156,13 @@ class AuditLogStore:
 
     def leaf_indexes_of(self, object_ids: Sequence[str]) -> list[int]:
         """Leaves whose record concerns any of ``object_ids`` (evidence packages)."""
-        records = tables.audit_records
+        leaves, records = tables.audit_leaves, tables.audit_records
         with self.engine.connect() as connection:
             return list(connection.scalars(
-                select(records.c.leaf_index).where(records.c.object_id.in_(object_ids),
-                                                   records.c.leaf_index.is_not(None))
-                .order_by(records.c.leaf_index)))
+                select(leaves.c.leaf_index)
+                .select_from(leaves.join(records, records.c.id == leaves.c.record_id))
+                .where(records.c.object_id.in_(object_ids))
+                .order_by(leaves.c.leaf_index)))
 
     # -- tree heads ---------------------------------------------------------------------------
 

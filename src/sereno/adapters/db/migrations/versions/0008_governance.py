@@ -19,12 +19,6 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("audit_records", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("leaf_index", sa.BigInteger(), nullable=True))
-        batch_op.create_unique_constraint("uq_audit_records_leaf_index", ["leaf_index"])
-    op.create_index("ix_audit_records_unsealed", "audit_records", ["id"],
-                    sqlite_where=sa.text("leaf_index IS NULL"),
-                    postgresql_where=sa.text("leaf_index IS NULL"))
     op.create_table(
         "policy_versions",
         sa.Column("version", sa.Integer(), autoincrement=False, nullable=False),
@@ -92,6 +86,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("tree_size", sa.BigInteger(), nullable=False),
         sa.Column("frontier", sa.JSON(), nullable=False),
+        sa.Column("last_record_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_log_state"),
     )
     op.create_table(
@@ -148,7 +143,3 @@ def downgrade() -> None:
                   "audit_log_state", "audit_leaves", "break_glass_accesses",
                   "investigation_cases", "access_profiles", "policy_versions"):
         op.drop_table(table)
-    op.drop_index("ix_audit_records_unsealed", table_name="audit_records")
-    with op.batch_alter_table("audit_records", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_audit_records_leaf_index", type_="unique")
-        batch_op.drop_column("leaf_index")
