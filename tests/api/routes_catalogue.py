@@ -6,6 +6,8 @@ scoping and audit tests.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from sereno.entrypoints.web import console
@@ -36,10 +38,26 @@ def all_routes(app: FastAPI) -> set[tuple[str, str]]:
     schema, the console from its router, and the application's own top-level routes."""
     found = {(method.upper(), path)
              for path, operations in app.openapi()["paths"].items() for method in operations}
-    for route in [*console.router.routes, *app.routes]:
+    for route in _flat([*console.router.routes, *app.routes]):
         methods = getattr(route, "methods", None) or set()
         path = getattr(route, "path", None)
         if path is None or path.startswith("/static"):
             continue
         found.update((method, path) for method in methods if method != "HEAD")
+    return found
+
+
+def _flat(routes: list[Any]) -> list[Any]:
+    """The routes, with those of routers included at the top level (console pages in their own
+    modules) in place of the router: FastAPI keeps an included router as one entry of
+    ``app.routes``. Routes in the OpenAPI schema are skipped there: the schema gives them with
+    their prefix."""
+    found: list[Any] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found.extend(r for r in _flat(list(included.routes))
+                         if not getattr(r, "include_in_schema", False))
+        else:
+            found.append(route)
     return found
