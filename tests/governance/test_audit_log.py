@@ -256,3 +256,18 @@ def test_sealing_is_incremental_and_keeps_up(platform: Platform) -> None:
 
 def test_audit_records_of_the_log_itself(platform: Platform) -> None:
     assert audit_log.peer_of(platform.audit_log, "nobody") is None
+
+
+def test_a_clock_set_back_signs_nothing_and_alerts(platform: Platform, clock: FakeClock) -> None:
+    platform.audit_log.sign_head()
+    clock.advance(minutes=-10)
+    with pytest.raises(audit_log.ClockWentBack, match="behind its last signed tree head"):
+        platform.audit_log.sign_head()
+    with pytest.raises(audit_log.ClockWentBack):
+        platform.audit_log.sign_head()
+    with platform.uow() as uow:
+        alerts = [a for a in uow.security_alerts.for_agency("segura-ep")
+                  if "clock went back" in a.summary]
+    assert len(alerts) == 1  # raised once, not at every scheduled round
+    clock.advance(minutes=11)
+    assert platform.audit_log.sign_head().tree_size > 0

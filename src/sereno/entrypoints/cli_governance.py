@@ -111,7 +111,8 @@ def audit_witness(peer: Annotated[str, typer.Option("--peer", help="the peer's n
         typer.echo(f"error: no registered peer {peer!r}", err=True)
         raise typer.Exit(2)
     try:
-        result = audit_log.witness_round(platform.audit_log, platform.egress, found)
+        result = audit_log.witness_round(platform.audit_log, platform.egress, found,
+                                         platform.settings.node_agency_id)
     except SerenoError as error:
         _fail(error)
         return

@@ -16,6 +16,7 @@ from typing import Any
 
 from sereno.adapters.db.audit_log import AuditLogStore
 from sereno.domain.access import Principal
+from sereno.domain.errors import InvalidInput
 from sereno.domain.security import AlertKind, Severity
 from sereno.governance import merkle
 from sereno.governance.node_key import NodeKey
@@ -31,6 +32,10 @@ from sereno.services.unit_of_work import UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 SEAL_BATCH = 5_000
+
+
+class ClockWentBack(InvalidInput):
+    """The clock is behind the last signed head: signing now would date history backwards."""
 
 
 class WitnessRefused(Exception):
@@ -76,6 +81,7 @@ class TransparencyLog:
     def __init__(self, store: AuditLogStore, key: NodeKey, uow: Callable[[], UnitOfWork],
                  clock: Clock) -> None:
         self.store, self.key, self.uow, self.clock = store, key, uow, clock
+        self._clock_alerted_for: int | None = None
 
     # -- sealing and heads ----------------------------------------------------------------------
 
@@ -94,11 +100,30 @@ class TransparencyLog:
         the timestamp says the log was this size at least until now)."""
         self.seal()
         size, root = self.store.size_and_root()
-        head = TreeHead(self.key.node_id, size, root.hex(),
-                        int(self.clock().timestamp() * 1000))
+        now_ms = int(self.clock().timestamp() * 1000)
+        latest = self.store.latest_head()
+        if latest is not None and now_ms < latest.head.timestamp_ms:
+            if self._clock_alerted_for != latest.head.timestamp_ms:
+                self._alert_clock(latest.head.timestamp_ms, now_ms)
+                self._clock_alerted_for = latest.head.timestamp_ms
+            raise ClockWentBack("the node's clock is behind its last signed tree head "
+                                f"({latest.head.timestamp_ms} ms > now {now_ms} ms): "
+                                "fix the clock; no head is signed until it moves past it")
+        head = TreeHead(self.key.node_id, size, root.hex(), now_ms)
         head = TreeHead(**{**head.as_dict(), "signature": self.key.sign(head.signed_bytes())})
         self.store.add_head(head, self.key.key_id)
         return head
+
+    def _alert_clock(self, last_ms: int, now_ms: int) -> None:
+        with self.uow() as uow:
+            for agency in uow.agencies.list():
+                raise_security_alert(uow, agency_id=agency.id, kind=AlertKind.AUDIT_TAMPERED,
+                                     severity=Severity.HIGH,
+                                     summary="the node's clock went back behind its last "
+                                             "signed tree head",
+                                     detail={"last_head_ms": last_ms, "now_ms": now_ms},
+                                     now=self.clock())
+            uow.commit()
 
     def seal_and_sign_if_grown(self) -> TreeHead | None:
         """The scheduled job: seal, and sign a head when the log grew since the last one."""
@@ -406,15 +431,17 @@ def receive_audited(log: TransparencyLog, envelope: Mapping[str, Any],
     return result
 
 
-def witness_round(log: TransparencyLog, egress: Any, peer: Peer) -> dict[str, Any]:
+def witness_round(log: TransparencyLog, egress: Any, peer: Peer,
+                  node_agency_id: str) -> dict[str, Any]:
     """Send this node's head to ``peer`` through the egress client (the peer's address must be
-    an approved destination) and keep its countersignature. Returns the peer's answer; a
-    refusal (history rewritten) raises a local security alert too."""
+    an approved ``federation_peer`` destination of ``node_agency_id``, the agency operating
+    this node) and keep its countersignature. Returns the peer's answer; a refusal (history
+    rewritten) raises a local security alert too."""
     import json
 
     envelope = log.witness_envelope(peer.node_id)
     response = egress.send(
-        Principal.system("witness", peer.agency_id), purpose="federation_peer", method="POST",
+        Principal.system("witness", node_agency_id), purpose="federation_peer", method="POST",
         url=f"{peer.base_url}/api/v1/witness/tree-heads", data_class="operational",
         body=json.dumps(envelope).encode(),
         headers={"Content-Type": "application/json", "X-Sereno-Node": log.key.node_id})

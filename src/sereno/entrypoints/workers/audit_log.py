@@ -18,7 +18,10 @@ logger = logging.getLogger(__name__)
 def run_once(platform: Platform, *, witness: bool, alerted: set[str]) -> None:
     """One round: sign a head if the log grew; optionally witness; overdue break-glass."""
     log = platform.audit_log
-    log.seal_and_sign_if_grown()
+    try:
+        log.seal_and_sign_if_grown()
+    except audit_log.ClockWentBack:
+        logger.error("clock behind the last signed tree head: not signing (alert raised)")
     if witness:
         with platform.uow() as uow:
             peers = uow.peers.list()
@@ -27,7 +30,8 @@ def run_once(platform: Platform, *, witness: bool, alerted: set[str]) -> None:
             if found is None:
                 continue
             try:
-                result = audit_log.witness_round(log, platform.egress, found)
+                result = audit_log.witness_round(log, platform.egress, found,
+                                                 platform.settings.node_agency_id)
                 if not result.get("ok"):
                     logger.error("witness %s refused our head: %s", found.node_id, result)
             except Exception:  # a peer away must not stop the schedule; retried next round
