@@ -40,7 +40,8 @@ def _as(platform: Platform, username: str) -> Principal:
 
 
 @pytest.fixture(scope="module")
-def ministry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
+def ministry(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
     """The ministry's node: seeded, serving, no video workers. Yields (base URL, workdir, env)."""
     workdir = tmp_path_factory.mktemp("ministerio")
     env = {"SERENO_NODE_NAME": "ministerio", "SERENO_NODE_AGENCY_ID": "policia-nacional",
