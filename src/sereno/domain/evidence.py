@@ -231,6 +231,7 @@ class IssueKind(StrEnum):
     LIVE = "live"                      # a live view (MJPEG) session
     SNAPSHOT = "snapshot"              # a camera's live snapshot
     DETECTION_SNAPSHOT = "detection_snapshot"  # a detection's stored snapshot
+    DETECTION_CLIP = "detection_clip"  # a detection's stored clip
 
 
 @dataclass(eq=False)

@@ -122,6 +122,16 @@ class FrameMarker:
             return None
         return f"{self.username} {self.clock().astimezone(ECUADOR):%Y-%m-%d %H:%M:%S} ECT"
 
+    def mark_video(self, data: bytes) -> bytes:
+        """A clip re-encoded with the watermark (no overlay), or as it is without one."""
+        if self.payload is None or self.key is None:
+            return data
+        try:
+            return marking.watermark_video(data, self.payload, self.key)
+        except Exception:  # PyAV raises many kinds of errors on damaged input
+            raise Conflict("the clip cannot be watermarked, so it is not released (the stored "
+                           "file is damaged)") from None
+
     def mark(self, jpeg: bytes) -> bytes:
         """``jpeg`` with the overlay and watermark. A picture that cannot be decoded is never
         released when it must be watermarked; without that obligation it passes unmarked."""

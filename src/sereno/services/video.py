@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sereno.domain import commands, events
 from sereno.domain.access import Permission, Principal
@@ -20,6 +20,7 @@ from sereno.domain.rules import (
     schedule_to_dict,
     validate_rule,
 )
+from sereno.governance.policy.engine import Decision
 from sereno.services.access_control import authorize_camera
 from sereno.services.audit import Clock, record, refuse, require
 from sereno.services.cameras import changeable_or_refuse, visible_or_refuse
@@ -260,12 +261,26 @@ def _visible_ids(uow: UnitOfWork, who: Principal, permission: Permission, action
 
 def authorize_detection_snapshot(uow: UnitOfWork, who: Principal, event_id: str) -> str:
     """The media key of a detection's snapshot, if the caller may see that footage (audited)."""
+    return release_detection_snapshot(uow, who, event_id).key
+
+
+class MediaRelease(NamedTuple):
+    """A detection's media granted to a caller, with the decision whose obligations (e.g.
+    ``watermark`` for a partner agency) the release must honour."""
+
+    key: str
+    camera: Camera
+    decision: Decision
+
+
+def release_detection_snapshot(uow: UnitOfWork, who: Principal, event_id: str) -> MediaRelease:
+    """``authorize_detection_snapshot`` with the camera and the policy decision."""
     return _detection_media(uow, who, event_id, "footage.snapshot", "snapshot",
                             "this detection has no snapshot")
 
 
 def _detection_media(uow: UnitOfWork, who: Principal, event_id: str, action: str,
-                     which: str, missing: str) -> str:
+                     which: str, missing: str) -> MediaRelease:
     """The key of a detection's ``which`` media ("snapshot" or "clip"), audited as footage."""
     with uow:
         event = uow.detections.get(event_id)
@@ -283,7 +298,7 @@ def _detection_media(uow: UnitOfWork, who: Principal, event_id: str, action: str
                object_agency_id=camera.owner_agency_id,
                detail={"camera_id": camera.id, **decision.audit_detail()})
         uow.commit()
-        return key
+        return MediaRelease(key, camera, decision)
 
 
 def authorize_playback(uow: UnitOfWork, who: Principal, camera_id: str, start: datetime,
@@ -325,6 +340,11 @@ def attach_event_clip(cmd: commands.AttachEventClip, uow: UnitOfWork) -> None:
 
 def authorize_detection_clip(uow: UnitOfWork, who: Principal, event_id: str) -> str:
     """The media key of a detection's clip, if the caller may see that footage (audited)."""
+    return release_detection_clip(uow, who, event_id).key
+
+
+def release_detection_clip(uow: UnitOfWork, who: Principal, event_id: str) -> MediaRelease:
+    """``authorize_detection_clip`` with the camera and the policy decision."""
     return _detection_media(
         uow, who, event_id, "footage.clip", "clip",
         "no clip yet: it is cut from the recording a few seconds after the event, and only "

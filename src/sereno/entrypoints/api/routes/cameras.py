@@ -12,6 +12,7 @@ from sereno.adapters.camera_files import parse_camera_file
 from sereno.domain import commands
 from sereno.domain.cameras import CameraStatus
 from sereno.domain.errors import InvalidInput
+from sereno.domain.evidence import IssueKind
 from sereno.entrypoints.api.context import Caller, platform_of
 from sereno.entrypoints.api.schemas import (
     CameraIn,
@@ -22,6 +23,7 @@ from sereno.entrypoints.api.schemas import (
     ImportReportOut,
 )
 from sereno.services import cameras as camera_service
+from sereno.services import footage_release
 from sereno.services.cameras import CameraFilter
 
 router = APIRouter(tags=["cameras"])
@@ -103,10 +105,15 @@ def retire_camera(request: Request, caller: Caller, camera_id: str) -> CameraOut
 def live_snapshot(request: Request, caller: Caller, camera_id: str) -> Response:
     """The camera's current picture, privacy masks blanked. Every view is audited."""
     platform = platform_of(request)
-    camera = camera_service.authorize_live_view(platform.uow(), caller, camera_id)
+    camera, decision = camera_service.authorize_live_view(platform.uow(), caller, camera_id)
     jpeg = request.app.state.snapshots.snapshot(camera.id, camera.analytics_stream_url,
                                                 camera.privacy_masks)
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    # Overlay (user, time) for everyone; a partner agency's copy is also watermarked.
+    marker = footage_release.live_marker(platform.uow(), caller, camera, decision,
+                                         platform.settings.data_dir, platform.clock,
+                                         kind=IssueKind.SNAPSHOT)
+    return Response(marker.mark(jpeg), media_type="image/jpeg",
+                    headers={"Cache-Control": "no-store"})
 
 
 @router.post("/camera-imports", response_model=ImportReportOut, responses=ERRORS,

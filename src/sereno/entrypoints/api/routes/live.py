@@ -17,10 +17,11 @@ from pydantic import BaseModel
 
 from sereno.domain import events
 from sereno.domain.errors import InvalidInput, NotFound
+from sereno.domain.evidence import IssueKind
 from sereno.entrypoints.api.context import Caller, platform_of, still_authenticated
 from sereno.entrypoints.api.schemas import ErrorResponse
 from sereno.services import cameras as camera_service
-from sereno.services import video
+from sereno.services import footage_release, video
 from sereno.video.recording.clips import NoFootageError, stream_clip
 from sereno.video.recording.index import SegmentIndex
 
@@ -38,7 +39,11 @@ LIVE_EVENTS = (events.DetectionEvent, events.CameraStatusChanged, events.VideoQu
 def live_mjpeg(request: Request, caller: Caller, camera_id: str) -> StreamingResponse:
     """The camera live, as MJPEG, privacy masks blanked. Opening it is an audited access; the
     credential is checked again every 30 s, so logging out ends the stream."""
-    camera = camera_service.authorize_live_view(platform_of(request).uow(), caller, camera_id)
+    platform = platform_of(request)
+    camera, decision = camera_service.authorize_live_view(platform.uow(), caller, camera_id)
+    # Every frame: overlay (user, time); for a partner agency also the session's watermark.
+    marker = footage_release.live_marker(platform.uow(), caller, camera, decision,
+                                         platform.settings.data_dir, platform.clock)
     hub = request.app.state.live_hub
 
     def parts() -> Iterator[bytes]:
@@ -48,6 +53,7 @@ def live_mjpeg(request: Request, caller: Caller, camera_id: str) -> StreamingRes
                 if not still_authenticated(request):
                     return
                 recheck = time.monotonic() + RECHECK_S
+            jpeg = marker.mark(jpeg)
             yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                    f"Content-Length: {len(jpeg)}\r\n\r\n").encode() + jpeg + b"\r\n"
 
@@ -100,11 +106,16 @@ async def live_events(request: Request, caller: Caller) -> StreamingResponse:
 def detection_snapshot(request: Request, caller: Caller, event_id: str) -> Response:
     """The annotated picture stored with a detection (an audited access to footage)."""
     platform = platform_of(request)
-    key = video.authorize_detection_snapshot(platform.uow(), caller, event_id)
-    data = platform.media.get(key)
+    release = video.release_detection_snapshot(platform.uow(), caller, event_id)
+    data = platform.media.get(release.key)
     if data is None:
         raise NotFound("the snapshot file is missing from the media store")
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    marker = footage_release.live_marker(platform.uow(), caller, release.camera,
+                                         release.decision, platform.settings.data_dir,
+                                         platform.clock, kind=IssueKind.DETECTION_SNAPSHOT,
+                                         overlay=False)
+    return Response(marker.mark(data), media_type="image/jpeg",
+                    headers={"Cache-Control": "no-store"})
 
 
 @router.get("/detections/{event_id}/clip.mp4", responses={
@@ -113,11 +124,16 @@ def detection_clip(request: Request, caller: Caller, event_id: str) -> Response:
     """The clip around a detection (pre/post roll), cut from the recording by packet copy; an
     audited access to footage."""
     platform = platform_of(request)
-    key = video.authorize_detection_clip(platform.uow(), caller, event_id)
-    data = platform.media.get(key)
+    release = video.release_detection_clip(platform.uow(), caller, event_id)
+    data = platform.media.get(release.key)
     if data is None:
         raise NotFound("the clip file is missing from the media store")
-    return Response(data, media_type="video/mp4", headers={"Cache-Control": "no-store"})
+    marker = footage_release.live_marker(platform.uow(), caller, release.camera,
+                                         release.decision, platform.settings.data_dir,
+                                         platform.clock, kind=IssueKind.DETECTION_CLIP,
+                                         overlay=False)
+    return Response(marker.mark_video(data), media_type="video/mp4",
+                    headers={"Cache-Control": "no-store"})
 
 
 class SegmentOut(BaseModel):
