@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import cv2
@@ -327,3 +328,57 @@ def test_a_package_signed_by_another_node_fails_against_the_pinned_key(
     assert "different node key" in " ".join(result.output.split())
     unpinned = runner.invoke(app, ["evidence", "verify", str(path)])
     assert unpinned.exit_code == 0 and "--public-key" in unpinned.output
+
+
+def test_recording_ranges_are_cut_at_request_and_changed_media_stop_the_export(
+        client: TestClient, platform: Platform) -> None:
+    from tests.api.recordings import record_sample
+
+    open_case(platform)
+    start, _ = record_sample(platform, "SEG-002")
+    detection_id = detection(platform, clip=False)
+    body = {**request_body(detection_id),
+            "items": [{"kind": "recording", "camera_id": "SEG-002",
+                       "start": (start + timedelta(seconds=2)).isoformat(),
+                       "end": (start + timedelta(seconds=6)).isoformat()},
+                      {"kind": "snapshot", "detection_id": detection_id}]}
+    analyst = bearer(client, "analyst.segura")
+    too_long = {**body, "items": [{**body["items"][0],  # type: ignore[index]
+                                   "end": (start + timedelta(minutes=6)).isoformat()}]}
+    response = client.post(EXPORTS, json=too_long, headers=analyst)
+    assert response.status_code == 422 and "5 min" in response.json()["error"]["message"]
+    response = client.post(EXPORTS, json=body, headers=analyst)
+    assert response.status_code == 201, response.text
+    export_id = response.json()["id"]
+    approver = bearer(client, "approver.segura")
+    assert client.post(f"{EXPORTS}/{export_id}/approve", headers=approver).status_code == 200
+
+    # The snapshot is altered on disk after the approval: nothing leaves, auditors are told.
+    with platform.uow() as uow:
+        event = uow.detections.get(detection_id)
+    assert event is not None and event.snapshot_key
+    platform.media.put(event.snapshot_key, b"\xff\xd8retouched\xff\xd9")
+    refused = client.get(f"{EXPORTS}/{export_id}/package.zip", headers=analyst)
+    assert refused.status_code == 409 and "changed" in refused.json()["error"]["message"]
+    with platform.uow() as uow:
+        alerts = list(uow.security_alerts.for_agency("segura-ep", kind="audit_tampered"))
+    assert any(export_id in a.summary for a in alerts)
+    denied = [r for r in audit_rows(platform) if r.action == "evidence.export"][-1]
+    assert denied.outcome == "denied" and denied.object_id == export_id
+
+    # A fresh request of the recording alone goes through, cut and watermarked.
+    alone = {**body, "items": body["items"][:1]}  # type: ignore[index]
+    export_id = client.post(EXPORTS, json=alone, headers=analyst).json()["id"]
+    assert client.post(f"{EXPORTS}/{export_id}/approve", headers=approver).status_code == 200
+    data = client.get(f"{EXPORTS}/{export_id}/package.zip", headers=analyst).content
+    report = verify_package(data, platform.audit_log.key.public_key_b64)
+    assert report.ok, report.problems
+    assert report.manifest is not None
+    item = report.manifest["items"][0]
+    assert item["kind"] == "recording" and item["camera_id"] == "SEG-002"
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    from sereno.video.marking import first_frame
+
+    key = load_or_create_key(watermark_key_path(platform.settings.data_dir))
+    found = watermark.extract(first_frame(archive.read(item["watermarked"])), key)
+    assert found is not None
