@@ -148,3 +148,27 @@ def test_personal_data_goes_through_the_door(client: TestClient, platform: Platf
     refused = client.post("/api/v1/watchlist", headers=bearer(client, "operator.segura"),
                           json={"plate": "GBC-1234", "reason": "robo"})
     assert refused.status_code == 403
+
+
+def test_a_watchlist_hit_is_seen_only_by_the_watching_agency(client: TestClient,
+                                                               platform: Platform) -> None:
+    """A police plate hit on a Segura EP shared camera: the police see it, Segura does not
+    (not in the list, not its snapshot) — the plate and the reason are the police's data."""
+    import time
+
+    from sereno.domain import commands
+
+    platform.bus.handle(commands.RecordDetection(
+        camera_id="SEG-001", rule_id=None, rule_kind="plate", classes=("car",),
+        track_ids=(4,), confidence=0.9, box=(0.1, 0.1, 0.3, 0.3), at=time.time(),
+        snapshot_jpeg=None, detail={"plate": "GBC1234", "watched_plate": "GBC1234",
+                                    "distance": 0, "reason": "vehículo robado",
+                                    "watching_agency": "policia-nacional"}))
+    police = client.get("/api/v1/detections", headers=bearer(client, "operator.policia"))
+    segura = client.get("/api/v1/detections", headers=bearer(client, "operator.segura"))
+    assert any(d["rule_kind"] == "plate" for d in police.json())
+    assert not any(d["rule_kind"] == "plate" for d in segura.json())
+    event_id = next(d["id"] for d in police.json() if d["rule_kind"] == "plate")
+    hidden = client.get(f"/api/v1/detections/{event_id}/snapshot.jpg",
+                        headers=bearer(client, "operator.segura"))
+    assert hidden.status_code == 404

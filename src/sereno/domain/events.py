@@ -69,6 +69,12 @@ class DetectionEvent(Event):
     clip_key: str | None = None  # the event clip, cut from the recording once it exists
     detail: dict[str, Any] = field(default_factory=dict, compare=False)  # e.g. the plate read
 
+    def shown_to(self, agency_id: str) -> bool:
+        """A watchlist hit is personal data of the agency whose list matched: nobody else sees
+        it, not even the camera's owner; any other detection follows the camera's visibility."""
+        watching = self.detail.get("watching_agency")
+        return self.rule_kind != "plate" or watching in (None, agency_id)
+
 
 @dataclass(frozen=True)
 class EventClipReady(Event):
