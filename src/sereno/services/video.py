@@ -179,7 +179,9 @@ def list_detections(uow: UnitOfWork, who: Principal, *, camera_id: str | None = 
         if camera_id is not None:
             camera = visible_or_refuse(uow, who, camera_id, action)
             visible = [camera.id]
-        found = uow.detections.recent(visible, since=since, limit=min(max(limit, 1), 500))
+        found = [e for e in uow.detections.recent(visible, since=since,
+                                                  limit=min(max(limit, 1), 500))
+                 if e.shown_to(who.agency_id)]
         record(uow, who, action, object_type="detection", object_id=camera_id,
                detail={"count": len(found)})
         uow.commit()
@@ -287,6 +289,10 @@ def _detection_media(uow: UnitOfWork, who: Principal, event_id: str, action: str
         if event is None:
             refuse(uow, who, action, NotFound(f"no detection {event_id!r}"),
                    object_type="detection", object_id=event_id)
+        if not event.shown_to(who.agency_id):
+            refuse(uow, who, action, NotFound(f"no detection {event_id!r}"),
+                   object_type="detection", object_id=event_id,
+                   internal_reason="another agency's watchlist hit (personal data)")
         camera = visible_or_refuse(uow, who, event.camera_id, action)
         decision = authorize_camera(uow, who, action, camera, object_type="detection",
                                     object_id=event_id)

@@ -85,7 +85,9 @@ async def live_events(request: Request, caller: Caller) -> StreamingResponse:
             while not await request.is_disconnected():
                 while queue:
                     event = queue.popleft()
-                    if isinstance(event, LIVE_EVENTS) and event.camera_id in visible:
+                    if isinstance(event, LIVE_EVENTS) and event.camera_id in visible and (
+                            not isinstance(event, events.DetectionEvent)
+                            or event.shown_to(caller.agency_id)):
                         yield f"event: {type(event).__name__}\ndata: {_json(event)}\n\n"
                 now = time.monotonic()
                 if now - keepalive > 15:
