@@ -59,8 +59,11 @@ def _detection_id(platform: Platform) -> str:
 def _play(client: TestClient, headers: dict[str, str], platform: Platform) -> object:
     from tests.api.recordings import record_sample
 
+    from tests.api.governance_cases import segura_case
+
     start, end = record_sample(platform, "SEG-001")
-    return client.get("/api/v1/cameras/SEG-001/recordings/clip.mp4", headers=headers,
+    why = {"X-Sereno-Purpose": "investigation", "X-Sereno-Case": segura_case(platform)}
+    return client.get("/api/v1/cameras/SEG-001/recordings/clip.mp4", headers={**headers, **why},
                       params={"start": start.isoformat(), "end": end.isoformat()})
 
 
