@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import sereno.services.retention as retention_service
 from sereno.adapters.common_passwords import load_common_passwords
 from sereno.adapters.db import migrate
+from sereno.adapters.db.audit_log import AuditLogStore
 from sereno.adapters.db.engine import build_engine
 from sereno.adapters.db.mapping import start_mappers
 from sereno.adapters.media_store import LocalMediaStore
@@ -21,9 +22,21 @@ from sereno.adapters.totp import TotpAuthenticator, load_or_create_key, parse_ke
 from sereno.config import Profile, Settings
 from sereno.domain import commands, events
 from sereno.domain.users import LockoutPolicy, PasswordPolicy
-from sereno.services import accounts, breaches, cameras, egress, impact, security, video, watchlist
+from sereno.governance.node_key import NodeKey
+from sereno.services import (
+    access_control,
+    accounts,
+    breaches,
+    cameras,
+    egress,
+    impact,
+    security,
+    video,
+    watchlist,
+)
 from sereno.services import second_factor as second_factor_service
 from sereno.services.audit import Clock, utcnow
+from sereno.services.audit_log import TransparencyLog
 from sereno.services.event_stream import EventStream
 from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
 from sereno.services.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
@@ -46,6 +59,7 @@ class Platform:
     media: LocalMediaStore
     event_stream: EventStream
     second_factor: TotpAuthenticator
+    audit_log: TransparencyLog
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one transaction)."""
@@ -141,15 +155,15 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock,
                                      policy=policy),
         commands.UnlockUser: partial(accounts.unlock_user, clock=clock),
-        commands.ChangePassword: partial(accounts.change_password, hasher=hasher, clock=clock,
-                                         policy=policy),
-        commands.ResetSecondFactor: partial(second_factor_service.reset_second_factor,
-                                            clock=clock),
         commands.SetRetentionPolicy: partial(retention_service.set_policy, clock=clock),
         commands.PlaceLegalHold: partial(retention_service.place_hold, clock=clock),
         commands.ReleaseLegalHold: partial(retention_service.release_hold, clock=clock),
         commands.PurgeExpired: partial(retention_service.purge, clock=clock,
                                        storage=retention_storage(settings, media)),
+        commands.ChangePassword: partial(accounts.change_password, hasher=hasher, clock=clock,
+                                         policy=policy),
+        commands.ResetSecondFactor: partial(second_factor_service.reset_second_factor,
+                                            clock=clock),
         commands.AcknowledgeSecurityAlert: partial(security.acknowledge_alert, clock=clock),
         commands.CloseSecurityAlert: partial(security.close_alert, clock=clock),
         commands.RegisterEgressDestination: partial(egress.register_destination, clock=clock),
@@ -178,5 +192,11 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
                        event_handlers),
         hasher=hasher, clock=clock, auth_policy=policy,
         media=media, event_stream=stream, second_factor=second_factor,
+        audit_log=TransparencyLog(
+            AuditLogStore(engine),
+            NodeKey.load_or_create(settings.node_name, settings.node_key_path),
+            lambda: SqlAlchemyUnitOfWork(session_factory), clock),
     )
+    if run_migrations:
+        access_control.ensure_policies(platform.uow(), clock())
     return platform

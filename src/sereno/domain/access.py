@@ -33,6 +33,7 @@ class Permission(StrEnum):
     CAMERA_WRITE = "cameras:write"
     CAMERA_EXPORT = "cameras:export"
     FOOTAGE_LIVE = "footage:live"
+    FOOTAGE_EXPORT = "footage:export"
     USER_READ = "users:read"
     USER_WRITE = "users:write"
     AUDIT_READ = "audit:read"
@@ -72,12 +73,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DISPATCHER: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE, Permission.WATCHLIST_READ,
                                             Permission.WATCHLIST_WRITE}),
     Role.ANALYST: frozenset(_EVERYONE | {Permission.FOOTAGE_LIVE, Permission.CAMERA_EXPORT,
-                                         Permission.WATCHLIST_READ}),
+                                         Permission.FOOTAGE_EXPORT, Permission.WATCHLIST_READ}),
     Role.SUPERVISOR: frozenset(
         _EVERYONE
-        | {Permission.FOOTAGE_LIVE, Permission.CAMERA_WRITE, Permission.CAMERA_EXPORT,
-           Permission.USER_READ, Permission.METRICS_READ, Permission.WATCHLIST_READ,
-           Permission.WATCHLIST_WRITE}
+        | {Permission.FOOTAGE_LIVE, Permission.FOOTAGE_EXPORT, Permission.CAMERA_WRITE,
+           Permission.CAMERA_EXPORT, Permission.USER_READ, Permission.METRICS_READ,
+           Permission.WATCHLIST_READ, Permission.WATCHLIST_WRITE}
     ),
     Role.AUDITOR: frozenset(_EVERYONE | {Permission.USER_READ, Permission.AUDIT_READ,
                                          Permission.SECURITY_READ, Permission.SECURITY_HANDLE,
@@ -145,6 +146,10 @@ class Principal:
     address: str | None = None
     scopes: frozenset[str] | None = None
     purpose: str | None = None
+    #: The case the access is for (playback and export need one) and, in an emergency, the
+    #: break-glass justification; both are stated per request and checked by the policy door.
+    case_ref: str | None = None
+    break_glass: str | None = None
     permissions: frozenset[Permission] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,13 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from sereno.adapters.db.evidence_repositories import EvidenceExportRepository, WatermarkRegistry
+from sereno.adapters.db.governance_repositories import (
+    AccessProfileRepository,
+    BreakGlassRepository,
+    CaseRepository,
+    PeerRepository,
+    PolicyRepository,
+)
 from sereno.adapters.db.repositories import (
     AgencyRepository,
     AuditRepository,
@@ -44,6 +51,11 @@ class UnitOfWork(abc.ABC):
     detections: DetectionRepository
     watchlist: WatchlistRepository
     security_alerts: SecurityAlertRepository
+    policies: PolicyRepository
+    access_profiles: AccessProfileRepository
+    cases: CaseRepository
+    break_glass: BreakGlassRepository
+    peers: PeerRepository
     egress_destinations: EgressDestinationRepository
     breaches: BreachRepository
     impact_assessments: ImpactAssessmentRepository
@@ -99,6 +111,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.detections = DetectionRepository(self.session)
         self.watchlist = WatchlistRepository(self.session)
         self.security_alerts = SecurityAlertRepository(self.session)
+        self.policies = PolicyRepository(self.session)
+        self.access_profiles = AccessProfileRepository(self.session)
+        self.cases = CaseRepository(self.session)
+        self.break_glass = BreakGlassRepository(self.session)
+        self.peers = PeerRepository(self.session)
         self.egress_destinations = EgressDestinationRepository(self.session)
         self.breaches = BreachRepository(self.session)
         self.impact_assessments = ImpactAssessmentRepository(self.session)

@@ -12,6 +12,13 @@ from sereno.domain.breaches import BreachCase, BreachStatus, BreachTrigger
 from sereno.domain.cameras import Camera, CameraStatus, Classification
 from sereno.domain.egress import DestinationPurpose, EgressDestination
 from sereno.domain.evidence import EvidenceExport, ExportStatus, IssueKind, WatermarkIssue
+from sereno.domain.governance import (
+    AccessProfile,
+    BreakGlassAccess,
+    InvestigationCase,
+    PolicyVersion,
+    ReviewVerdict,
+)
 from sereno.domain.impact import AssessmentStatus, ImpactAssessment
 from sereno.domain.rules import CameraRule, Direction, RuleKind
 from sereno.domain.security import AlertKind, AlertStatus, SecurityAlert, Severity
@@ -58,8 +65,17 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(BreachCase, tables.breach_cases)
     tables.impact_assessments.c.status.type = _enum_column(AssessmentStatus, 16)
     mapper_registry.map_imperatively(ImpactAssessment, tables.impact_assessments)
+    _map_governance()
     _map_evidence()
     _mapped = True
+
+
+def _map_governance() -> None:
+    tables.break_glass_accesses.c.verdict.type = _enum_column(ReviewVerdict, 16)
+    mapper_registry.map_imperatively(PolicyVersion, tables.policy_versions)
+    mapper_registry.map_imperatively(AccessProfile, tables.access_profiles)
+    mapper_registry.map_imperatively(InvestigationCase, tables.investigation_cases)
+    mapper_registry.map_imperatively(BreakGlassAccess, tables.break_glass_accesses)
 
 
 def _map_evidence() -> None:

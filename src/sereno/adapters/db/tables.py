@@ -174,6 +174,8 @@ audit_records = Table(
     Column("reason", String(500), nullable=True),
     Column("detail", JSON, nullable=False),
 )
+
+
 class ScheduleJson(TypeDecorator[Schedule]):
     """A rule's schedule stored as JSON, read back as the domain's ``Schedule``."""
 
@@ -364,6 +366,124 @@ impact_assessments = Table(
     Column("approved_by", String(64), nullable=True),
     Column("approved_at", UtcDateTime, nullable=True),
     Column("approval_note", Text, nullable=True),
+)
+
+
+# -- governance: policy door, purpose-bound access, tamper-evident audit (issue 4) -------------
+
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("text", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("published_by", String(64), nullable=False),
+    Column("published_at", UtcDateTime, nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+access_profiles = Table(
+    "access_profiles", metadata,
+    Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("clearance", Integer, nullable=False),
+    Column("centre_ids", JSON, nullable=False),
+    Column("camera_ids", JSON, nullable=False),
+)
+
+investigation_cases = Table(
+    "investigation_cases", metadata,
+    Column("agency_id", String(64), ForeignKey("agencies.id"), primary_key=True),
+    Column("reference", String(32), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+)
+
+break_glass_accesses = Table(
+    "break_glass_accesses", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("user_id", String(36), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(128), nullable=False),
+    Column("justification", String(500), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("review_due", UtcDateTime, nullable=False),
+    Column("reviewed_by", String(36), nullable=True),
+    Column("reviewed_at", UtcDateTime, nullable=True),
+    Column("verdict", String(16), nullable=True),
+    Column("review_note", String(1000), nullable=True),
+)
+
+# The Merkle log over the audit records: leaf i is the record sealed i-th (RFC 9162 hashing).
+audit_leaves = Table(
+    "audit_leaves", metadata,
+    Column("leaf_index", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("record_id", BigInteger, nullable=False, unique=True),
+    Column("leaf_hash", String(64), nullable=False),
+)
+
+# One row: the log's size and compact frontier, so appends never re-read the whole log.
+audit_log_state = Table(
+    "audit_log_state", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("frontier", JSON, nullable=False),
+    # Records with a higher id are not sealed yet (sealing takes them in id order).
+    Column("last_record_id", BigInteger, nullable=False),
+)
+
+# Tree heads this node signed (and the peer's countersignature once witnessed).
+audit_tree_heads = Table(
+    "audit_tree_heads", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("node_id", String(64), nullable=False),
+    Column("tree_size", BigInteger, nullable=False, index=True),
+    Column("root_hash", String(64), nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("witnessed_by", String(64), nullable=True),
+    Column("witness_signature", String(128), nullable=True),
+    Column("witnessed_at", UtcDateTime, nullable=True),
+)
+
+# Other agencies' nodes this node knows: their signing key and address (witness, federation).
+peer_nodes = Table(
+    "peer_nodes", metadata,
+    Column("node_id", String(64), primary_key=True),
+    Column("agency_id", String(64), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("base_url", String(500), nullable=False),
+    Column("registered_by", String(64), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
+)
+
+# What this node, as witness, last accepted from each peer, and its mirror of their leaf hashes.
+witnessed_heads = Table(
+    "witnessed_heads", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("peer_node_id", String(64), ForeignKey("peer_nodes.node_id"), nullable=False,
+           index=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("countersignature", String(128), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
+witness_mirror = Table(
+    "witness_mirror", metadata,
+    Column("peer_node_id", String(64), primary_key=True),
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("leaf_hash", String(64), nullable=False),
 )
 
 
