@@ -57,9 +57,8 @@ def _detection_id(platform: Platform) -> str:
 
 
 def _play(client: TestClient, headers: dict[str, str], platform: Platform) -> object:
-    from tests.api.recordings import record_sample
-
     from tests.api.governance_cases import segura_case
+    from tests.api.recordings import record_sample
 
     start, end = record_sample(platform, "SEG-001")
     why = {"X-Sereno-Purpose": "investigation", "X-Sereno-Case": segura_case(platform)}
