@@ -94,6 +94,28 @@ class RetentionSettings(BaseModel):
                        description="rows per data class per run (the next run continues)")
 
 
+class AnomalySettings(BaseModel):
+    """The access-anomaly scan (ADR 0015). Floors are records per window: never fewer trigger a
+    bulk-pull alert, whatever the user's baseline."""
+
+    in_server: bool = Field(True, description="run the anomaly scan inside `sereno serve`")
+    interval_seconds: float = Field(60.0, ge=5, description="how often the scan runs")
+    lookback_days: int = Field(14, ge=1, le=90, description="days a baseline is computed from")
+    min_history_days: int = Field(3, ge=1, description="active days before a user has a "
+                                                        "baseline of their own (else: the floor)")
+    sigma: float = Field(3.0, gt=0, description="spreads above the mean that make a bulk pull")
+    window_minutes: int = Field(60, ge=1, le=1440)
+    floor_view: int = Field(20_000, ge=1)
+    floor_playback: int = Field(30, ge=1)
+    floor_export: int = Field(10, ge=1)
+    floor_download: int = Field(150, ge=1)
+    denials: int = Field(5, ge=2, description="refusals of one user within the denial window")
+    denial_window_minutes: int = Field(10, ge=1, le=1440)
+    shift_grace_minutes: int = Field(30, ge=0, le=240)
+    settle_seconds: float = Field(5.0, ge=0, le=300, description="records younger than this "
+                                  "wait for the next scan (transactions still committing)")
+
+
 class VideoSettings(BaseModel):
     enabled: bool | None = Field(default=None, description="run the ingest and analytics "
                                  "workers inside `sereno serve` (default: embedded profile)")
@@ -150,6 +172,7 @@ class Settings(BaseSettings):
     video: VideoSettings = VideoSettings()
     egress: EgressSettings = EgressSettings()
     retention: RetentionSettings = RetentionSettings()
+    anomalies: AnomalySettings = AnomalySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
+from tests.api.audit_console_cases import CONSOLE as AUDIT_CONSOLE
+from tests.api.audit_console_cases import SCOPING as AUDIT_CASES
 from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
 from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
 from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
@@ -446,11 +448,13 @@ CASES: dict[tuple[str, str], Check] = {
     **GOVERNANCE_CASES,
     **RETENTION_CASES,
     **EVIDENCE_CASES,
+    **AUDIT_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),
            ("POST", "/account/password"), ("POST", "/account/second-factor")}
 CONSOLE |= RETENTION_CONSOLE
+CONSOLE |= AUDIT_CONSOLE
 
 
 def _console_login(client: TestClient, username: str) -> None:

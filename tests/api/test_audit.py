@@ -13,6 +13,7 @@ from sereno.adapters.db.tables import cameras
 from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
+from tests.api.audit_console_cases import AUDITED as AUDIT_CONSOLE_AUDITED
 from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
 from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
@@ -239,6 +240,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **GOVERNANCE_AUDITED,
     **RETENTION_AUDITED,
     **EVIDENCE_AUDITED,
+    **AUDIT_CONSOLE_AUDITED,
 }
 
 

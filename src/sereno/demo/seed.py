@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sereno.bootstrap import Platform
 from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, RULES, USERS, demo_totp_secret
 from sereno.demo.media import prepare_sources
+from sereno.demo.shifts import seed_demo_shifts
 from sereno.domain.agencies import Agency, MonitoringCentre
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.cameras import Camera, CameraStatus, Classification, validate_camera
@@ -88,6 +89,7 @@ def seed_demo_city(platform: Platform) -> SeedReport:
                                   detail={"cameras": len(CAMERAS), "users": len(USERS)}))
         uow.commit()
     _seed_impact_assessments(platform)
+    seed_demo_shifts(platform)
     return SeedReport(len(AGENCIES), len(CENTRES), len(CAMERAS), len(USERS),
                       tuple(p.name for p in clips))
 

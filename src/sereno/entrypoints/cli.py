@@ -25,7 +25,7 @@ from sereno.config import Profile, load_settings
 from sereno.domain import commands
 from sereno.domain.access import Principal
 from sereno.domain.errors import SerenoError
-from sereno.entrypoints import cli_evidence, cli_governance, cli_security
+from sereno.entrypoints import cli_anomalies, cli_evidence, cli_governance, cli_security
 from sereno.services import accounts
 from sereno.services import cameras as camera_service
 
@@ -51,6 +51,8 @@ app.add_typer(cli_governance.peers_app, name="peers")
 app.add_typer(cli_security.breaches_app, name="breaches")
 app.add_typer(cli_security.dpia_app, name="dpia")
 app.add_typer(cli_evidence.evidence_app, name="evidence")
+app.add_typer(cli_anomalies.anomalies_app, name="anomalies")
+app.add_typer(cli_anomalies.shifts_app, name="shifts")
 app.command("trace-leak")(cli_evidence.trace_leak)
 retention_app = typer.Typer(help="Retention periods, legal holds and the purge.",
                             no_args_is_help=True)
@@ -239,12 +241,20 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     from sereno.entrypoints.workers import audit_log as audit_log_worker
 
     stop_audit_log = audit_log_worker.start_in_thread(platform)
+    stop_anomalies = None
+    if settings.anomalies.in_server:
+        from sereno.entrypoints.workers import anomalies as anomaly_worker
+
+        stop_anomalies = anomaly_worker.start_in_thread(platform,
+                                                        settings.anomalies.interval_seconds)
     out.print(f"Sereno ({settings.profile.value}) at http://{bind_host}:{bind_port}/ — "
               "Ctrl+C to stop")
     try:
         uvicorn.run(app_, host=bind_host, port=bind_port, log_level="info",
                     proxy_headers=False, server_header=False)
     finally:
+        if stop_anomalies is not None:
+            stop_anomalies.set()
         if stop_retention is not None:
             stop_retention.set()
         stop_audit_log.set()

@@ -9,6 +9,8 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from sereno.adapters.db.anomaly_repositories import AnomalyRepository, ShiftRepository
+from sereno.adapters.db.audit_search import AuditSearchRepository
 from sereno.adapters.db.evidence_repositories import EvidenceExportRepository, WatermarkRegistry
 from sereno.adapters.db.governance_repositories import (
     AccessProfileRepository,
@@ -56,6 +58,9 @@ class UnitOfWork(abc.ABC):
     cases: CaseRepository
     break_glass: BreakGlassRepository
     peers: PeerRepository
+    shifts: ShiftRepository
+    anomalies: AnomalyRepository
+    audit_search: AuditSearchRepository
     egress_destinations: EgressDestinationRepository
     breaches: BreachRepository
     impact_assessments: ImpactAssessmentRepository
@@ -116,6 +121,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.cases = CaseRepository(self.session)
         self.break_glass = BreakGlassRepository(self.session)
         self.peers = PeerRepository(self.session)
+        self.shifts = ShiftRepository(self.session)
+        self.anomalies = AnomalyRepository(self.session)
+        self.audit_search = AuditSearchRepository(self.session)
         self.egress_destinations = EgressDestinationRepository(self.session)
         self.breaches = BreachRepository(self.session)
         self.impact_assessments = ImpactAssessmentRepository(self.session)

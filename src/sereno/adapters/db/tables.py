@@ -532,3 +532,53 @@ watermark_issues = Table(
 )
 Index("ix_watermark_issues_user_camera", watermark_issues.c.user_id, watermark_issues.c.camera_id,
       watermark_issues.c.kind, watermark_issues.c.issued_at)
+
+# -- access anomalies: shifts, per-user baselines, findings, scan position (ADR 0015) ----------
+
+# A weekly shift for every user of a role of an agency (subject_type "role", subject the role)
+# or for one user (subject_type "user", subject the user id; it replaces their roles' shifts).
+shift_schedules = Table(
+    "shift_schedules", metadata,
+    Column("agency_id", String(64), ForeignKey("agencies.id"), primary_key=True),
+    Column("subject_type", String(8), primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("schedule", ScheduleJson, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# How many footage accesses of a category a user made on a local day (YYYY-MM-DD), counted by the
+# anomaly scan from the audit log as it goes: the users' baselines.
+access_daily_counts = Table(
+    "access_daily_counts", metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("category", String(16), primary_key=True),
+    Column("agency_id", String(64), nullable=False, index=True),
+    Column("records", Integer, nullable=False),
+)
+
+# What the scan already reported: a finding with the same key before ``until`` is not raised again.
+anomaly_findings = Table(
+    "anomaly_findings", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("dedup_key", String(200), nullable=False, index=True),
+    Column("detector", String(32), nullable=False),
+    Column("agency_id", String(64), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("until", UtcDateTime, nullable=False),
+    Column("alert_id", String(36), nullable=False),
+)
+
+# One row: the last audit record the scan has read.
+anomaly_scan_state = Table(
+    "anomaly_scan_state", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_record_id", BigInteger, nullable=False),
+    Column("scanned_at", UtcDateTime, nullable=False),
+)
+
+# The scan's windows and the audit search look up one user's records over a time range.
+Index("ix_audit_records_actor_user_id_at", audit_records.c.actor_user_id, audit_records.c.at)

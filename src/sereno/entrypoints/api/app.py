@@ -19,6 +19,7 @@ from sereno.entrypoints.api.context import API_PREFIX
 from sereno.entrypoints.api.limits import BodySizeLimit, SecurityHeaders
 from sereno.entrypoints.api.routes import (
     audit_log,
+    audit_search,
     auth,
     cameras,
     directory,
@@ -33,7 +34,7 @@ from sereno.entrypoints.api.routes import (
     video,
     watchlist,
 )
-from sereno.entrypoints.web import console
+from sereno.entrypoints.web import audit_console, console
 from sereno.entrypoints.web.retention_page import router as retention_page_router
 from sereno.services.egress import MapTileGate
 from sereno.video.live import LiveHub
@@ -64,9 +65,11 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(retention.router)
     api.include_router(governance.router)
     api.include_router(audit_log.router)
+    api.include_router(audit_search.router)
     api.include_router(evidence.router)
     app.include_router(api)
     app.include_router(console.router)
+    app.include_router(audit_console.router)
     app.include_router(retention_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

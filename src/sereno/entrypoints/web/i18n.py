@@ -360,6 +360,162 @@ MESSAGES["en"].update({
 })
 
 
+# The auditor's console: audit search, break-glass reviews, access anomalies, integrity
+# (ADR 0015).
+MESSAGES["es"].update({
+    "nav.audit": "Auditoría", "nav.break_glass": "Acceso de emergencia",
+    "audit.title": "Auditoría", "audit.search": "Bitácora",
+    "audit.break_glass": "Accesos de emergencia", "audit.anomalies": "Anomalías de acceso",
+    "audit.integrity": "Integridad",
+    "audit.search_title": "Bitácora de auditoría",
+    "audit.search_hint": "Registros en los que actuó personal de su agencia o que tocan datos de "
+                         "su agencia; lo más reciente primero. Cada búsqueda queda registrada.",
+    "audit.bad_filter": "Un filtro no es válido: revise las fechas y el resultado.",
+    "audit.user": "Usuario", "audit.action": "Acción", "audit.outcome": "Resultado",
+    "audit.outcome.allowed": "Permitido", "audit.outcome.denied": "Denegado",
+    "audit.outcome.rejected": "Rechazado", "audit.object": "Objeto", "audit.from": "Desde",
+    "audit.to": "Hasta", "audit.text": "Texto (motivo, detalle…)",
+    "audit.search_button": "Buscar", "audit.at": "Fecha (Guayaquil)", "audit.reason": "Motivo",
+    "audit.detail": "Detalle", "audit.purpose": "Propósito",
+    "audit.none": "Ningún registro coincide con la búsqueda.",
+    "audit.newest": "Más recientes", "audit.older": "Anteriores",
+    "audit.bg_pending": "{n} sin revisar",
+    "audit.bg_hint": "Accesos que saltaron la regla de propósito y caso en una emergencia. Un "
+                     "supervisor de la agencia (nunca quien accedió) registra su veredicto; los "
+                     "vencidos y pendientes aparecen primero.",
+    "audit.bg_done": "Veredicto registrado.", "audit.bg_justification": "Justificación",
+    "audit.bg_due": "Revisar antes de", "audit.bg_review": "Revisión",
+    "audit.bg_overdue": "vencido", "audit.bg_verdict.justified": "Justificado",
+    "audit.bg_verdict.unjustified": "Injustificado", "audit.note": "Nota (por qué)",
+    "audit.bg_record": "Registrar veredicto",
+    "audit.bg_waiting": "Pendiente de un supervisor.",
+    "audit.bg_none": "No hay accesos de emergencia.",
+    "audit.an_hint": "Descargas masivas, accesos fuera de turno, cámaras fuera de la asignación "
+                     "y denegaciones repetidas, detectados en la bitácora comparando con la "
+                     "línea base de cada usuario.",
+    "audit.an_status.open": "Abierta", "audit.an_status.acknowledged": "En revisión",
+    "audit.an_status.closed": "Cerrada",
+    "audit.detector.bulk_pull": "Descarga masiva",
+    "audit.detector.off_shift": "Acceso fuera de turno",
+    "audit.detector.outside_assignment": "Cámaras fuera de la asignación",
+    "audit.detector.many_denials": "Denegaciones repetidas",
+    "audit.detector.other": "Anomalía de acceso",
+    "audit.severity.low": "baja", "audit.severity.medium": "media", "audit.severity.high": "alta",
+    "audit.severity.critical": "crítica",
+    "audit.an_records": "Registros (evidencia)",
+    "audit.an_search": "Ver estos registros en la bitácora",
+    "audit.an_acknowledged": "En revisión por {who} desde {at}",
+    "audit.an_closed": "Cerrada por {who} el {at}", "audit.note_optional": "Nota (opcional)",
+    "audit.an_ack": "Tomar", "audit.an_close_note": "Qué se encontró y qué se hizo",
+    "audit.an_close": "Cerrar", "audit.an_none": "No hay anomalías de acceso.",
+    "audit.baselines": "Líneas base por usuario",
+    "audit.baselines_hint": "Promedio diario ± dispersión de los últimos {days} días con "
+                            "actividad; debajo, lo de hoy y el umbral de descarga masiva por "
+                            "ventana.",
+    "audit.shift": "Turno (hora de Guayaquil)", "audit.assignment": "Asignación",
+    "audit.category.view": "Vistas en vivo", "audit.category.playback": "Reproducciones",
+    "audit.category.export": "Exportaciones", "audit.category.download": "Descargas",
+    "audit.no_shift": "sin turno", "audit.whole_agency": "toda la agencia",
+    "audit.baseline_title": "promedio diario ± dispersión",
+    "audit.new_user": "usuario nuevo", "audit.today_threshold": "hoy {today} · umbral {threshold}",
+    "audit.verified": "Verificada: los {size} registros sellados coinciden con sus hojas; "
+                      "cabeceras firmadas comprobadas: {heads}.",
+    "audit.not_verified": "La verificación falló.",
+    "audit.first_bad": "Primer índice alterado: {index}.",
+    "audit.tree_size": "Registros sellados", "audit.node": "Nodo",
+    "audit.public_key": "Clave pública (Ed25519)",
+    "audit.latest_head": "Última cabecera firmada", "audit.root": "Raíz",
+    "audit.signed_at": "Firmada", "audit.signature": "Firma", "audit.witness": "Testigo",
+    "audit.witnessed": "Contrafirmada por {who} el {at}",
+    "audit.not_witnessed": "Sin contrafirma de testigo todavía.",
+    "audit.no_head": "Todavía no hay cabeceras firmadas.",
+    "audit.inclusion": "Prueba de inclusión", "audit.leaf_index": "Índice de hoja",
+    "audit.get_proof": "Obtener prueba",
+    "audit.proof_ok": "La hoja {index} está en el registro firmado de {size} hojas: la ruta "
+                      "lleva a la raíz firmada y la firma es válida.",
+    "audit.proof_bad": "La prueba de la hoja {index} NO lleva a la raíz firmada de {size} "
+                       "hojas.",
+    "audit.leaf_hash": "Hash de la hoja", "audit.path": "Ruta de auditoría",
+    "audit.record": "Registro",
+    "audit.record_hidden": "De otra agencia: el hash lo prueba, el contenido no se muestra.",
+})
+MESSAGES["en"].update({
+    "nav.audit": "Audit", "nav.break_glass": "Break-glass",
+    "audit.title": "Audit", "audit.search": "Audit log",
+    "audit.break_glass": "Break-glass accesses", "audit.anomalies": "Access anomalies",
+    "audit.integrity": "Integrity",
+    "audit.search_title": "Audit log",
+    "audit.search_hint": "Records where your agency's people acted or your agency's data was "
+                         "touched; newest first. Every search is recorded.",
+    "audit.bad_filter": "A filter is not valid: check the dates and the outcome.",
+    "audit.user": "User", "audit.action": "Action", "audit.outcome": "Outcome",
+    "audit.outcome.allowed": "Allowed", "audit.outcome.denied": "Denied",
+    "audit.outcome.rejected": "Rejected", "audit.object": "Object", "audit.from": "From",
+    "audit.to": "To", "audit.text": "Text (reason, detail…)",
+    "audit.search_button": "Search", "audit.at": "When (Guayaquil)", "audit.reason": "Reason",
+    "audit.detail": "Detail", "audit.purpose": "Purpose",
+    "audit.none": "No record matches the search.",
+    "audit.newest": "Newest", "audit.older": "Older",
+    "audit.bg_pending": "{n} not reviewed",
+    "audit.bg_hint": "Accesses that skipped the purpose-and-case rule in an emergency. A "
+                     "supervisor of the agency (never the person who accessed) records the "
+                     "verdict; overdue and pending ones come first.",
+    "audit.bg_done": "Verdict recorded.", "audit.bg_justification": "Justification",
+    "audit.bg_due": "Review by", "audit.bg_review": "Review",
+    "audit.bg_overdue": "overdue", "audit.bg_verdict.justified": "Justified",
+    "audit.bg_verdict.unjustified": "Unjustified", "audit.note": "Note (why)",
+    "audit.bg_record": "Record verdict",
+    "audit.bg_waiting": "Waiting for a supervisor.",
+    "audit.bg_none": "No break-glass accesses.",
+    "audit.an_hint": "Bulk pulls, accesses outside the shift, cameras outside the assignment "
+                     "and repeated denials, found in the audit log against each user's "
+                     "baseline.",
+    "audit.an_status.open": "Open", "audit.an_status.acknowledged": "Acknowledged",
+    "audit.an_status.closed": "Closed",
+    "audit.detector.bulk_pull": "Bulk pull",
+    "audit.detector.off_shift": "Access outside the shift",
+    "audit.detector.outside_assignment": "Cameras outside the assignment",
+    "audit.detector.many_denials": "Repeated denials",
+    "audit.detector.other": "Access anomaly",
+    "audit.severity.low": "low", "audit.severity.medium": "medium", "audit.severity.high": "high",
+    "audit.severity.critical": "critical",
+    "audit.an_records": "Records (evidence)",
+    "audit.an_search": "See these records in the audit log",
+    "audit.an_acknowledged": "Acknowledged by {who} at {at}",
+    "audit.an_closed": "Closed by {who} at {at}", "audit.note_optional": "Note (optional)",
+    "audit.an_ack": "Acknowledge", "audit.an_close_note": "What was found and done",
+    "audit.an_close": "Close", "audit.an_none": "No access anomalies.",
+    "audit.baselines": "Per-user baselines",
+    "audit.baselines_hint": "Daily mean ± spread over the last {days} days with activity; "
+                            "below, today's count and the bulk-pull threshold per window.",
+    "audit.shift": "Shift (Guayaquil time)", "audit.assignment": "Assignment",
+    "audit.category.view": "Live views", "audit.category.playback": "Playbacks",
+    "audit.category.export": "Exports", "audit.category.download": "Downloads",
+    "audit.no_shift": "no shift", "audit.whole_agency": "whole agency",
+    "audit.baseline_title": "daily mean ± spread",
+    "audit.new_user": "new user", "audit.today_threshold": "today {today} · threshold {threshold}",
+    "audit.verified": "Verified: the {size} sealed records match their leaves; signed heads "
+                      "checked: {heads}.",
+    "audit.not_verified": "Verification failed.",
+    "audit.first_bad": "First altered index: {index}.",
+    "audit.tree_size": "Sealed records", "audit.node": "Node",
+    "audit.public_key": "Public key (Ed25519)",
+    "audit.latest_head": "Latest signed tree head", "audit.root": "Root",
+    "audit.signed_at": "Signed", "audit.signature": "Signature", "audit.witness": "Witness",
+    "audit.witnessed": "Countersigned by {who} at {at}",
+    "audit.not_witnessed": "No witness countersignature yet.",
+    "audit.no_head": "No signed tree head yet.",
+    "audit.inclusion": "Inclusion proof", "audit.leaf_index": "Leaf index",
+    "audit.get_proof": "Get proof",
+    "audit.proof_ok": "Leaf {index} is in the signed log of {size} leaves: the path leads to "
+                      "the signed root and the signature is valid.",
+    "audit.proof_bad": "The proof of leaf {index} does NOT lead to the signed root of {size} "
+                       "leaves.",
+    "audit.leaf_hash": "Leaf hash", "audit.path": "Audit path",
+    "audit.record": "Record",
+    "audit.record_hidden": "Another agency's: the hash proves it, the content is not shown.",
+})
+
 def translator(language: str) -> Callable[..., str]:
     """``t(key, **values)`` for ``language``; falls back to Spanish, then to the key itself."""
     table = MESSAGES.get(language, MESSAGES["es"])
