@@ -34,10 +34,15 @@ def leaf_bytes(record: Mapping[Any, Any]) -> bytes:
     """The canonical bytes of one audit record (a row mapping with ``LEAF_FIELDS``): a JSON
     array, version first, then the fields in ``LEAF_FIELDS`` order (nested keys sorted).
     ``at`` and ``detail`` may come as stored text or as parsed values, as the database gives."""
-    values = [1, *_LEAF_VALUES(record)]
-    if isinstance(values[_AT], datetime):
-        values[_AT] = values[_AT].astimezone(UTC).isoformat(timespec="microseconds")
-    return _CANONICAL.encode(values).encode()
+    return leaf_bytes_of_values(_LEAF_VALUES(record))
+
+
+def leaf_bytes_of_values(values: Sequence[Any]) -> bytes:
+    """``leaf_bytes`` of the record's values given in ``LEAF_FIELDS`` order."""
+    leaf = [1, *values]
+    if isinstance(leaf[_AT], datetime):
+        leaf[_AT] = leaf[_AT].astimezone(UTC).isoformat(timespec="microseconds")
+    return _CANONICAL.encode(leaf).encode()
 
 
 def b64(data: bytes) -> str:
