@@ -1,7 +1,8 @@
-"""The video benchmark still runs: ``bench/video.py --quick --json --cameras 1`` as a real
-process, its last stdout line one JSON object whose headline numbers are all positive.
+"""The benchmarks still run: ``bench/video.py --quick --json --cameras 1`` and the audit-log
+and watermark benchmarks on small inputs, each as a real process whose last stdout line is one
+JSON object with positive headline numbers.
 
-The only test that runs the benchmark (the full run is ``make bench``).
+The only tests that run the benchmarks (the full runs are ``make bench``).
 """
 
 from __future__ import annotations
@@ -42,3 +43,19 @@ def test_quick_benchmark_reports_positive_numbers() -> None:
     assert machine["cores"] >= 1 and machine["onnxruntime"] and machine["pyav"]
     assert report["params"]["cameras"] == 1 and report["params"]["quick"] is True
     assert "Sereno video benchmark" in result.stdout  # the human table comes first
+
+
+def _last_json(script: str, *args: str) -> dict[str, object]:
+    result = subprocess.run([sys.executable, str(REPO / "bench" / script), *args, "--json"],
+                            cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_audit_benchmark_reports_its_figures() -> None:
+    report = _last_json("audit.py", "--records", "2000", "--verify-records", "2000")
+    for key in ("appends_per_s", "sha256_records_per_s", "verify_1m_s"):
+        value = report[key]
+        assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
+    assert report["verify_ok"] is True
