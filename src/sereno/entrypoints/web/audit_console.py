@@ -180,7 +180,8 @@ def _alert_view(alert: SecurityAlert) -> dict[str, Any]:
         search = "/audit?" + urlencode({"user": user, "from": f"{first:%Y-%m-%dT%H:%M:%S}",
                                         "to": f"{last + timedelta(seconds=1):%Y-%m-%dT%H:%M:%S}"})
     facts = {k: v for k, v in detail.items()
-             if k not in ("kind", "severity", "user_id", "first_at", "last_at")}
+             if k not in ("kind", "severity", "detector", "user_id", "at", "first_at",
+                          "last_at")}
     return {"alert": alert, "raised_at": local(alert.raised_at), "record_ids": ids,
             "facts": {k: (v if isinstance(v, str | int | float) or v is None
                           else json.dumps(v, ensure_ascii=False, sort_keys=True))

@@ -363,7 +363,7 @@ MESSAGES["en"].update({
 # The auditor's console: audit search, break-glass reviews, access anomalies, integrity
 # (ADR 0015).
 MESSAGES["es"].update({
-    "nav.audit": "Auditoría", "nav.break_glass": "Acceso de emergencia",
+    "nav.audit": "Auditoría", "nav.break_glass": "Emergencias",
     "audit.title": "Auditoría", "audit.search": "Bitácora",
     "audit.break_glass": "Accesos de emergencia", "audit.anomalies": "Anomalías de acceso",
     "audit.integrity": "Integridad",
