@@ -35,11 +35,15 @@ def who(platform: Platform, username: str) -> Principal:
 
 def detection(platform: Platform, camera_id: str, age: timedelta, clock: FakeClock, *,
               kind: str = "zone", snapshot: bytes | None = None,
-              clip: bytes | None = None, at_time: datetime | None = None) -> str:
+              clip: bytes | None = None, at_time: datetime | None = None,
+              watching: str | None = None) -> str:
     at = (at_time or clock.now - age).timestamp()
+    detail: dict[str, Any] = {}
+    if kind == "plate":
+        detail = {"plate": "GBC1234", **({"watching_agency": watching} if watching else {})}
     event = platform.bus.handle(commands.RecordDetection(
         camera_id, None, kind, ("person",), (1,), 0.9, (0.1, 0.1, 0.2, 0.3), at,
-        snapshot_jpeg=snapshot, detail={"plate": "GBC1234"} if kind == "plate" else {}))
+        snapshot_jpeg=snapshot, detail=detail))
     if clip is not None:
         key = f"clips/{camera_id}/{event.event_id}.mp4"
         platform.media.put(key, clip)
@@ -322,3 +326,27 @@ def test_the_scheduled_purge_runs_per_agency_and_records_only_deletions(
         ("system:retention", "segura-ep"), ("system:retention", "policia-nacional")}
     assert {r.object_agency_id: r.detail["classes"]["alert"]["ids"] for r in records} == {
         "segura-ep": [segura], "policia-nacional": [police]}
+
+
+def test_a_plate_hit_answers_to_the_agency_whose_watchlist_matched(
+        platform: Platform, clock: FakeClock) -> None:
+    """The police's hit on Segura's shared camera is the police's personal data: Segura's purge
+    and holds do not reach it, the police's do."""
+    kept = detection(platform, "SEG-001", timedelta(days=40), clock, kind="plate",
+                     watching="policia-nacional", snapshot=b"plate")
+    gone = detection(platform, "SEG-001", timedelta(days=40), clock, kind="plate",
+                     watching="policia-nacional")
+    purge(platform)  # Segura's
+    assert {kept, gone} <= set(events(platform))
+    with pytest.raises(NotFound):
+        platform.bus.handle(commands.PlaceLegalHold(
+            who(platform, "supervisor.segura"), "FGE-2026-000777", "no es nuestro dato",
+            detection_ids=(kept,)))
+    platform.bus.handle(commands.PlaceLegalHold(
+        who(platform, "supervisor.policia"), "FGE-2026-000777", "placa buscada, robo",
+        detection_ids=(kept,)))
+    report = purge(platform, "admin.policia")
+    stored = events(platform)
+    assert kept in stored and stored[kept].snapshot_key and gone not in stored
+    assert report.classes[DataClass.PERSONAL_DATA].held == 1
+    assert report.classes[DataClass.PERSONAL_DATA].ids == [gone]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from sereno.adapters.db.tables import (
@@ -26,6 +26,16 @@ from sereno.adapters.db.tables import (
 from sereno.domain.retention import DataClass, LegalHold, RetentionPolicy
 
 PLATE_KIND = "plate"  # detections of plates on a watchlist: personal data
+
+
+def _answering_agency() -> ColumnElement[str]:
+    """The agency a detection's retention answers to: for a plate hit, the agency whose
+    watchlist matched (it is that agency's personal data, hidden even from the camera's owner);
+    for any other detection, the camera's owner."""
+    c = detection_events.c
+    watching = c.detail["watching_agency"].as_string()
+    return case((c.rule_kind == PLATE_KIND, func.coalesce(watching, c.owner_agency_id)),
+                else_=c.owner_agency_id)
 
 
 @dataclass(frozen=True)
@@ -134,12 +144,13 @@ class RetentionRepository:
         return [OwnCamera(r.id, dict(r.video or {})) for r in rows]
 
     def own_detection_ids(self, agency_id: str, ids: Sequence[str]) -> set[str]:
-        """Which of ``ids`` are detections on the agency's cameras."""
+        """Which of ``ids`` are the agency's detections: on its cameras, or hits of its
+        watchlist (on any camera)."""
         if not ids:
             return set()
         c = detection_events.c
         return set(self.session.scalars(select(c.id).where(
-            c.id.in_(list(ids)), c.owner_agency_id == agency_id)))
+            c.id.in_(list(ids)), _answering_agency() == agency_id)))
 
     # -- the purge's candidates -------------------------------------------------------------
 
@@ -150,17 +161,18 @@ class RetentionRepository:
         c = detection_events.c
         media = c.snapshot_key if column == "snapshot_key" else c.clip_key
         query = (select(detection_events).where(
-            c.owner_agency_id == agency_id, c.at < before, media.is_not(None))
+            _answering_agency() == agency_id, c.at < before, media.is_not(None))
             .order_by(c.at, c.id).limit(limit))
         return [self._event(r) for r in self.session.execute(query).all()]
 
     def events_before(self, agency_id: str, before: datetime, *, plates: bool,
                       limit: int) -> list[StoredEvent]:
-        """Detections older than ``before``: plate hits (``plates``) or all the others."""
+        """Detections older than ``before``: the agency's plate hits (``plates``), or all the
+        other detections on its cameras."""
         c = detection_events.c
-        kind = c.rule_kind == PLATE_KIND if plates else c.rule_kind != PLATE_KIND
-        query = (select(detection_events).where(c.owner_agency_id == agency_id,
-                                                c.at < before, kind)
+        mine = (and_(c.rule_kind == PLATE_KIND, _answering_agency() == agency_id) if plates
+                else and_(c.rule_kind != PLATE_KIND, c.owner_agency_id == agency_id))
+        query = (select(detection_events).where(mine, c.at < before)
                  .order_by(c.at, c.id).limit(limit))
         return [self._event(r) for r in self.session.execute(query).all()]
 
