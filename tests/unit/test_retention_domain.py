@@ -8,6 +8,7 @@ import pytest
 
 from sereno.domain.access import ROLE_PERMISSIONS, Permission, Role
 from sereno.domain.errors import InvalidInput
+from sereno.domain.governance import validate_case_reference
 from sereno.domain.retention import (
     DEFAULT_PERIOD_DAYS,
     DataClass,
@@ -16,7 +17,6 @@ from sereno.domain.retention import (
     LegalHold,
     RetentionPolicy,
     parse_data_class,
-    validate_case_reference,
     validate_hold_scope,
     validate_period,
 )

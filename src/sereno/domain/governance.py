@@ -30,8 +30,9 @@ class Purpose(StrEnum):
 RECORDED_FOOTAGE_PURPOSES = frozenset({Purpose.INCIDENT_RESPONSE, Purpose.INVESTIGATION,
                                        Purpose.JUDICIAL_REQUEST, Purpose.AUDIT_REVIEW})
 
-# FGE: Fiscalía General del Estado case number; INC: a Sereno incident; CASE: an internal case.
-CASE_REFERENCE = re.compile(r"^(FGE|INC|CASE)-\d{4}-\d{3,8}$")
+# FGE: a Fiscalía General del Estado case number; INC: a Sereno incident; CASE: an agency's
+# internal case. Footage access, evidence exports and legal holds all name cases this way.
+CASE_REFERENCE = re.compile(r"^(FGE|INC|CASE)-(19|20)\d{2}-\d{3,8}$")
 BREAK_GLASS_REVIEW_WITHIN = timedelta(hours=24)
 MIN_JUSTIFICATION = 15
 
@@ -48,12 +49,13 @@ def parse_purpose(value: str | None) -> Purpose | None:
 
 
 def validate_case_reference(value: str) -> str:
-    """A case reference such as ``FGE-2026-000123`` (prosecutor), ``INC-2026-0042`` or
-    ``CASE-2026-001``; anything else → InvalidInput."""
-    reference = value.strip().upper()
+    """``FGE-2026-000123``, ``INC-2026-0042`` or ``CASE-2026-001`` (upper-cased); anything
+    else → InvalidInput."""
+    reference = value.strip().upper() if isinstance(value, str) else ""
     if not CASE_REFERENCE.match(reference):
-        raise InvalidInput(f"{value.strip()[:60]!r} is not a case reference "
-                           "(FGE-YYYY-NNNNNN, INC-YYYY-NNNN or CASE-YYYY-NNN)")
+        raise InvalidInput(f"{str(value).strip()[:60]!r} is not a case reference "
+                           "(FGE-YYYY-NNNNNN for a prosecutor's case, INC-YYYY-NNNN for an "
+                           "incident, CASE-YYYY-NNN for an internal case)")
     return reference
 
 

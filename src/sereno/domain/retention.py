@@ -12,7 +12,6 @@ Pure: no clock, no I/O. Times are timezone-aware UTC.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -121,25 +120,10 @@ class EffectivePolicies:
 
 # -- legal holds ---------------------------------------------------------------------------------
 
-#: FGE: a Fiscalía General del Estado case number (``FGE-2026-000123``); INC: a Sereno incident
-#: (incidents arrive with the dispatch issue); CASE: an agency's internal case. The same format
-#: as the case references of purpose-bound footage access.
-CASE_REFERENCE = re.compile(r"^(FGE|INC|CASE)-(19|20)\d{2}-\d{3,8}$")
 MAX_HOLD_CAMERAS = 50
 MAX_HOLD_DETECTIONS = 500
 MAX_HOLD_SPAN = timedelta(days=366)
 MIN_REASON = 5
-
-
-def validate_case_reference(value: str) -> str:
-    """``FGE-2026-000123``, ``INC-2026-0042`` or ``CASE-2026-001`` (upper-cased); anything
-    else → InvalidInput."""
-    reference = value.strip().upper() if isinstance(value, str) else ""
-    if not CASE_REFERENCE.match(reference):
-        raise InvalidInput(f"{str(value).strip()[:60]!r} is not a case reference "
-                           "(FGE-YYYY-NNNNNN for a prosecutor's case, INC-YYYY-NNNN for an "
-                           "incident, CASE-YYYY-NNN for an internal case)")
-    return reference
 
 
 def validate_reason(value: str, what: str = "reason") -> str:

@@ -23,6 +23,7 @@ from sereno.domain import commands, events
 from sereno.domain.access import Permission, Principal
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.errors import InvalidInput, NotFound
+from sereno.domain.governance import validate_case_reference
 from sereno.domain.retention import (
     AUDIT_KEPT_NOTE,
     DataClass,
@@ -31,7 +32,6 @@ from sereno.domain.retention import (
     LegalHold,
     RetentionPolicy,
     parse_data_class,
-    validate_case_reference,
     validate_hold_scope,
     validate_period,
     validate_reason,
