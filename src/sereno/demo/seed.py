@@ -12,6 +12,7 @@ from sereno.demo.shifts import seed_demo_shifts
 from sereno.domain.agencies import Agency, MonitoringCentre
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.cameras import Camera, CameraStatus, Classification, validate_camera
+from sereno.domain.governance import InvestigationCase
 from sereno.domain.impact import ImpactAssessment
 from sereno.domain.rules import CameraRule, Direction, RuleKind, validate_rule
 from sereno.domain.users import User
@@ -90,6 +91,7 @@ def seed_demo_city(platform: Platform) -> SeedReport:
         uow.commit()
     _seed_impact_assessments(platform)
     seed_demo_shifts(platform)
+    _seed_cases(platform)
     return SeedReport(len(AGENCIES), len(CENTRES), len(CAMERAS), len(USERS),
                       tuple(p.name for p in clips))
 
@@ -119,6 +121,27 @@ DEMO_ASSESSMENT = {
     "legal_basis": "Competencias de seguridad ciudadana del GAD y de la Policía Nacional; "
                    "LOPDP arts. 7 y 42 (datos de demostración).",
 }
+
+
+DEMO_CASES = {"segura-ep": ("INC-2026-0001", "Demostración: revisión de un incidente"),
+              "policia-nacional": ("FGE-2026-000001", "Demostración: pedido de la Fiscalía")}
+
+
+def _seed_cases(platform: Platform) -> None:
+    """One open case per agency, so that playback and exports can be tried in the demo
+    (they need a purpose and an open case)."""
+    now = platform.clock()
+    with platform.uow() as uow:
+        made = []
+        for agency_id, (reference, title) in DEMO_CASES.items():
+            if uow.cases.get(agency_id, reference) is None:
+                uow.cases.add(InvestigationCase(reference, agency_id, title, "system:demo", now))
+                made.append(reference)
+        if made:
+            uow.audit.add(AuditRecord(at=now, action="demo.seed", outcome=Outcome.ALLOWED,
+                                      channel="cli", actor_username="system",
+                                      object_type="case", detail={"cases": made}))
+        uow.commit()
 
 
 def _seed_impact_assessments(platform: Platform) -> None:
