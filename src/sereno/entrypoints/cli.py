@@ -150,11 +150,10 @@ def demo_seed() -> None:
 def _print_demo_users() -> None:
     from sereno.demo.city import USERS
 
-    table = Table("username", "password", "agency", "roles", "one-time code",
-                  title="Demo logins")
+    table = Table("username", "password", "agency", "roles", "code", title="Demo logins")
     for user in USERS:
         table.add_row(user.username, user.password, user.agency_id, ",".join(user.roles),
-                      f"sereno demo otp {user.username}" if user.needs_second_factor else "—")
+                      "TOTP" if user.needs_second_factor else "—")
     out.print(table)
     out.print("Admins, auditors and approvers log in with a one-time code too (TOTP, as from an "
               "authenticator app): [bold]sereno demo otp USERNAME[/bold] prints the current one. "
