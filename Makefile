@@ -17,8 +17,9 @@ test: install assets system-deps ## install test tools and run the whole suite
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
-bench: install system-deps ## video pipeline figures beside raw FFmpeg decode (not part of tests)
+bench: install system-deps ## benchmark figures beside their limits (not part of tests)
 	$(PY) bench/video.py
+	$(PY) bench/audit.py
 
 install: $(STAMP)
 
