@@ -20,6 +20,7 @@ test: install assets system-deps ## install test tools and run the whole suite
 bench: install system-deps ## benchmark figures beside their limits (not part of tests)
 	$(PY) bench/video.py
 	$(PY) bench/audit.py
+	$(PY) bench/watermark.py
 
 install: $(STAMP)
 

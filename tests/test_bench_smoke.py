@@ -59,3 +59,13 @@ def test_audit_benchmark_reports_its_figures() -> None:
         value = report[key]
         assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
     assert report["verify_ok"] is True
+
+
+def test_watermark_benchmark_reports_its_figures() -> None:
+    report = _last_json("watermark.py", "--images", "4", "--random", "20")
+    rates = report["identification_rate"]
+    assert isinstance(rates, dict) and rates and all(0 <= r <= 1 for r in rates.values())
+    assert report["false_matches"] == 0
+    for key in ("psnr_db_min", "embed_ms_720p", "detect_ms_720p"):
+        value = report[key]
+        assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
