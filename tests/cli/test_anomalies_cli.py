@@ -7,27 +7,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from sereno.bootstrap import bootstrap
 from sereno.config import load_settings
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.entrypoints.cli import app
-
-runner = CliRunner()
+from tests.cli.conftest import runner
 
 
 @pytest.fixture
-def node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SERENO_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("SERENO_AUTH__ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("SERENO_AUTH__ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.delenv("SERENO_AS", raising=False)
-    monkeypatch.setenv("SERENO_ANOMALIES__SETTLE_SECONDS", "0")  # scan what was just written
-    result = runner.invoke(app, ["demo", "seed"])
-    assert result.exit_code == 0, result.output
-    return tmp_path
+def node(node: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared demo node, with the anomaly scan taking even the records just written."""
+    monkeypatch.setenv("SERENO_ANOMALIES__SETTLE_SECONDS", "0")
+    return node
 
 
 def _scan() -> dict[str, object]:

@@ -7,28 +7,12 @@ import json
 import zipfile
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
 from sereno.bootstrap import bootstrap
 from sereno.config import load_settings
 from sereno.entrypoints.cli import app
 from sereno.video.marking import decode_jpeg, encode_jpeg
+from tests.cli.conftest import runner
 from tests.support.evidence import CASE, detection, jpeg
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SERENO_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("SERENO_AUTH__ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("SERENO_AUTH__ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.delenv("SERENO_AS", raising=False)
-    result = runner.invoke(app, ["demo", "seed"])
-    assert result.exit_code == 0, result.output
-    return tmp_path
 
 
 def _invoke(*args: str) -> tuple[int, str]:

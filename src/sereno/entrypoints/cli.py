@@ -8,7 +8,6 @@ point is that every change is attributed and scoped.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from datetime import datetime
@@ -16,17 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from sereno.adapters.camera_files import kind_from_name, parse_camera_file
-from sereno.bootstrap import Platform, bootstrap
+from sereno.bootstrap import Platform
 from sereno.config import Profile, load_settings
 from sereno.domain import commands
-from sereno.domain.access import Principal
 from sereno.domain.errors import SerenoError
 from sereno.entrypoints import cli_anomalies, cli_evidence, cli_governance, cli_security
-from sereno.services import accounts
+from sereno.entrypoints.cli_common import AsUser, act_as, err, fail, out, start_platform
 from sereno.services import cameras as camera_service
 
 app = typer.Typer(help="Sereno: shared video surveillance and joint response.",
@@ -61,37 +58,6 @@ holds_app = typer.Typer(help="Legal holds: data kept for a case whatever its ret
 retention_app.add_typer(holds_app, name="holds")
 app.add_typer(retention_app, name="retention")
 
-out = Console()
-err = Console(stderr=True)
-
-AsUser = Annotated[str, typer.Option("--as", envvar="SERENO_AS",
-                                     help="Username to act as (scoping and audit).")]
-
-
-def _platform(migrate: bool = True) -> Platform:
-    try:
-        return bootstrap(load_settings(), run_migrations=migrate)
-    except Exception as error:  # configuration or database problems: say so plainly
-        err.print(f"[red]cannot start:[/red] {error}")
-        raise typer.Exit(2) from error
-
-
-def _act_as(platform: Platform, username: str) -> Principal:
-    with platform.uow() as uow:
-        user = uow.users.by_username(username)
-    if user is None or user.disabled:
-        err.print(f"[red]no active user {username!r}[/red]")
-        raise typer.Exit(2)
-    return accounts.principal_for(user, channel="cli", address=f"local:{getpass.getuser()}")
-
-
-def _fail(error: SerenoError) -> None:
-    err.print(f"[red]{error.code}:[/red] {error.message}")
-    for detail in error.details[:50]:
-        err.print(f"  {detail}")
-    raise typer.Exit(1)
-
-
 # -- config / db ------------------------------------------------------------------------------
 
 @config_app.command("show")
@@ -121,7 +87,7 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the migrations up to the latest schema."""
-    platform = _platform(migrate=True)
+    platform = start_platform(migrate=True)
     from sereno.adapters.db.migrate import current_revision
 
     out.print(f"database at revision {current_revision(platform.engine)}")
@@ -137,7 +103,7 @@ def demo_seed() -> None:
         err.print("[red]refusing to seed demo accounts with public passwords into the "
                   "production profile[/red]")
         raise typer.Exit(2)
-    platform = _platform()
+    platform = start_platform()
     from sereno.demo.seed import seed_demo_city
 
     report = seed_demo_city(platform)
@@ -213,7 +179,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
 
     from sereno.entrypoints.api.app import create_app
 
-    platform = _platform()
+    platform = start_platform()
     settings = platform.settings
     bind_host, bind_port = host or settings.http.host, port or settings.http.port
     app_ = create_app(platform)
@@ -273,7 +239,7 @@ def worker_stream_health(
     from sereno.adapters.video.snapshots import SnapshotGrabber
     from sereno.entrypoints.workers import stream_health
 
-    platform = _platform()
+    platform = start_platform()
     grabber = SnapshotGrabber(platform.settings.media.allowed_file_roots)
     if once:
         for camera_id, error in stream_health.probe_all(platform, grabber.probe).items():
@@ -293,12 +259,12 @@ def worker_stream_health(
 def cameras_list(as_user: AsUser,
                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the cameras the user's agency may see."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         found = camera_service.list_cameras(platform.uow(), who)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     views = [camera_service.public_view(c, who) for c in found]
     if as_json:
         sys.stdout.write(json.dumps(views, ensure_ascii=False) + "\n")
@@ -328,8 +294,8 @@ def cameras_add(
     tag: Annotated[list[str] | None, typer.Option("--tag")] = None,
 ) -> None:
     """Register one camera in the user's agency."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     fields = {"id": camera_id, "name": name, "centre_id": centre, "latitude": lat,
               "longitude": lon, "main_stream_url": main_url, "sub_stream_url": sub_url,
               "heading_deg": heading, "fov_deg": fov, "range_m": range_m,
@@ -337,7 +303,7 @@ def cameras_add(
     try:
         camera = platform.bus.handle(commands.RegisterCamera(who, fields))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     out.print(f"[green]registered[/green] {camera.id} ({camera.name})")
 
 
@@ -349,8 +315,8 @@ def cameras_import(
     file_format: Annotated[str | None, typer.Option("--format")] = None,
 ) -> None:
     """Import cameras from CSV or GeoJSON: all rows or none, with a per-row report."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         rows = parse_camera_file(file.read_bytes(), file_format or kind_from_name(file.name))
         report = platform.bus.handle(commands.ImportCameras(who, rows, f"cli:{file.name}",
@@ -374,12 +340,12 @@ def cameras_export(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Export the visible cameras as GeoJSON (to a file or standard output)."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         collection = camera_service.export_geojson(platform.uow(), who)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     text = json.dumps(collection, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -391,12 +357,12 @@ def cameras_export(
 @cameras_app.command("retire")
 def cameras_retire(as_user: AsUser, camera_id: str) -> None:
     """Retire one of the user's agency's cameras."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         platform.bus.handle(commands.RetireCamera(who, camera_id))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     out.print(f"retired {camera_id}")
 
 
@@ -418,12 +384,12 @@ def retention_policies(as_user: AsUser,
     """The retention periods of the user's agency (its own or the defaults)."""
     from sereno.services import retention
 
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         lines = retention.list_policies(platform.uow(), who)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     rows = [{"data_class": p.data_class.value, "camera_id": p.camera_id,
              "period_days": p.period_days, "source": "default" if p.updated_at is None
              else "agency", "updated_by": p.updated_by} for p in lines]
@@ -452,12 +418,12 @@ def retention_set_policy(
     if (days is None) != reset:
         err.print("[red]give a number of days, or --reset[/red]")
         raise typer.Exit(2)
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         line = platform.bus.handle(commands.SetRetentionPolicy(who, data_class, days, camera))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     scope = f" for {line.camera_id}" if line.camera_id else ""
     out.print(f"{line.data_class.value}{scope}: {line.period_days} days")
 
@@ -471,18 +437,18 @@ def retention_purge(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Delete what is past its retention period and not under a legal hold; audited."""
-    platform = _platform()
+    platform = start_platform()
     if as_user == "system":
         from sereno.entrypoints.workers.retention import purge_all
 
         reports = purge_all(platform, dry_run=dry_run, record_empty=True,
                             component="retention-cli")
     else:
-        who = _act_as(platform, as_user)
+        who = act_as(platform, as_user)
         try:
             reports = [platform.bus.handle(commands.PurgeExpired(who, dry_run=dry_run))]
         except SerenoError as error:
-            _fail(error)
+            fail(error)
     if as_json:
         sys.stdout.write(json.dumps([{"agency": r.agency_id, **r.as_detail()} for r in reports],
                                     ensure_ascii=False) + "\n")
@@ -506,12 +472,12 @@ def holds_list(as_user: AsUser,
     """The legal holds of the user's agency."""
     from sereno.services import retention
 
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         holds = retention.list_holds(platform.uow(), who, active_only=active)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     if as_json:
         sys.stdout.write(json.dumps([_hold_json(h) for h in holds], ensure_ascii=False) + "\n")
         return
@@ -549,14 +515,14 @@ def holds_place(
     detection: Annotated[list[str] | None, typer.Option("--detection")] = None,
 ) -> None:
     """Keep cameras' footage over a range, and/or detections, for a case."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         hold = platform.bus.handle(commands.PlaceLegalHold(
             who, case, reason, tuple(camera or ()), _moment(start, "--start"),
             _moment(end, "--end"), tuple(detection or ())))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     out.print(f"[green]legal hold placed[/green] {hold.id} ({hold.case_reference})")
 
 
@@ -564,12 +530,12 @@ def holds_place(
 def holds_release(as_user: AsUser, hold_id: str,
                   reason: Annotated[str, typer.Option()]) -> None:
     """Release a legal hold (evidence custodians): what it kept ages normally again."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         hold = platform.bus.handle(commands.ReleaseLegalHold(who, hold_id, reason))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     out.print(f"released {hold.id} ({hold.case_reference})")
 
 
@@ -588,14 +554,14 @@ def _user_id(platform: Platform, username: str) -> str:
 def users_set_password(as_user: AsUser, username: str) -> None:
     """Set a user's password (administrators; read twice from the terminal, never an
     argument). The password policy applies; the user's sessions and tokens end."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     try:
         platform.bus.handle(commands.UpdateUser(who, _user_id(platform, username),
                                                 {"password": password}))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     out.print(f"[green]password of {username} changed[/green]")
 
 
@@ -603,12 +569,12 @@ def users_set_password(as_user: AsUser, username: str) -> None:
 def users_reset_second_factor(as_user: AsUser, username: str) -> None:
     """Remove a user's authenticator app (administrators, not their own): the user's sessions
     and tokens end and their next console login enrols a new app."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         platform.bus.handle(commands.ResetSecondFactor(who, _user_id(platform, username)))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     out.print(f"[green]second factor of {username} reset[/green]: the next console login "
               "sets up a new authenticator app")
 
@@ -616,12 +582,12 @@ def users_reset_second_factor(as_user: AsUser, username: str) -> None:
 @users_app.command("unlock")
 def users_unlock(as_user: AsUser, username: str) -> None:
     """Lift a lockout before it runs out (administrators)."""
-    platform = _platform()
-    who = _act_as(platform, as_user)
+    platform = start_platform()
+    who = act_as(platform, as_user)
     try:
         platform.bus.handle(commands.UnlockUser(who, _user_id(platform, username)))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     out.print(f"[green]{username} unlocked[/green]")
 
 

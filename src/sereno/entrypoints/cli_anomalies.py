@@ -11,62 +11,52 @@ import typer
 
 from sereno.domain.anomalies import ShiftSubject, shift_text
 from sereno.domain.errors import SerenoError
+from sereno.entrypoints.cli_common import AsUser, fail, out, start_as, start_platform
 from sereno.services import anomalies
 
 if TYPE_CHECKING:
-    from sereno.bootstrap import Platform
-    from sereno.domain.access import Principal
+    pass
 
 anomalies_app = typer.Typer(help="Access anomalies: scan the audit log for them.",
                             no_args_is_help=True)
 shifts_app = typer.Typer(help="Weekly shifts per role or user (America/Guayaquil time).",
                          no_args_is_help=True)
 
-AsUser = Annotated[str, typer.Option("--as", envvar="SERENO_AS",
-                                     help="Username to act as (scoping and audit).")]
 
-
-def _start(username: str) -> tuple[Platform, Principal]:
-    from sereno.entrypoints import cli
-
-    platform = cli._platform()
-    return platform, cli._act_as(platform, username)
 
 
 @anomalies_app.command("scan")
 def anomalies_scan(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Scan the audit records not scanned yet; raise an alert per new finding (what `sereno
     serve` does every minute). Run it from a timer where the server does not."""
-    from sereno.entrypoints import cli
     from sereno.entrypoints.workers.anomalies import scan_once
 
-    report = scan_once(cli._platform())
+    report = scan_once(start_platform())
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
         return
-    cli.out.print(f"scanned {report.scanned} records (up to #{report.last_record_id}); "
+    out.print(f"scanned {report.scanned} records (up to #{report.last_record_id}); "
                   f"{len(report.alert_ids)} alert(s)")
     for finding in report.findings:
-        cli.out.print(f"  [{finding.agency_id}] {finding.detector.value}: {finding.summary}")
+        out.print(f"  [{finding.agency_id}] {finding.detector.value}: {finding.summary}")
 
 
 @shifts_app.command("list")
 def shifts_list(as_user: AsUser) -> None:
     """The agency's shifts (admins, supervisors, auditors)."""
-    from sereno.entrypoints import cli
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = anomalies.list_shifts(platform.uow(), who)
     except SerenoError as error:
-        cli._fail(error)
+        fail(error)
         return
     with platform.uow() as uow:
         names = {u.id: u.username for u in uow.users.list_for_agency(who.agency_id)}
     for shift in found:
         subject = (names.get(shift.subject, shift.subject)
                    if shift.subject_type is ShiftSubject.USER else shift.subject)
-        cli.out.print(f"{shift.subject_type.value:5} {subject:24} {shift_text(shift.schedule)}")
+        out.print(f"{shift.subject_type.value:5} {subject:24} {shift_text(shift.schedule)}")
 
 
 @shifts_app.command("set")
@@ -79,13 +69,12 @@ def shifts_set(
     user: Annotated[str | None, typer.Option("--user", help="a username")] = None,
 ) -> None:
     """Set the weekly shift of a role or a user of your agency (administrators)."""
-    from sereno.entrypoints import cli
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         shift = anomalies.set_shift(platform.uow(), who, role=role, username=user,
                                     text=schedule, clock=platform.clock)
     except SerenoError as error:
-        cli._fail(error)
+        fail(error)
         return
-    cli.out.print("removed" if shift is None else shift_text(shift.schedule))
+    out.print("removed" if shift is None else shift_text(shift.schedule))

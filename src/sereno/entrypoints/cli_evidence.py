@@ -13,37 +13,17 @@ import typer
 from rich.table import Table
 
 from sereno.domain.errors import SerenoError
+from sereno.entrypoints.cli_common import AsJson, AsUser, err, fail, out, start_as
 
 if TYPE_CHECKING:
-    from sereno.bootstrap import Platform
-    from sereno.domain.access import Principal
     from sereno.domain.evidence import EvidenceExport
 
 evidence_app = typer.Typer(help="Evidence exports: request, approve, package, verify.",
                            no_args_is_help=True)
 
-AsUser = Annotated[str, typer.Option("--as", envvar="SERENO_AS",
-                                     help="Username to act as (scoping and audit).")]
-AsJson = Annotated[bool, typer.Option("--json")]
 
 
-def _start(username: str) -> tuple[Platform, Principal]:
-    from sereno.entrypoints import cli
 
-    platform = cli._platform()
-    return platform, cli._act_as(platform, username)
-
-
-def _fail(error: SerenoError) -> None:
-    from sereno.entrypoints import cli
-
-    cli._fail(error)
-
-
-def _say(text: str) -> None:
-    from sereno.entrypoints.cli import out
-
-    out.print(text)
 
 
 def _recording(value: str) -> tuple[str, datetime, datetime]:
@@ -92,7 +72,7 @@ def evidence_request(
     for value in recording or ():
         camera, start, end = _recording(value)
         items.append(evidence.ItemRequest("recording", camera_id=camera, start=start, end=end))
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         export = evidence.request_export(
             platform.uow(), who, items=items,
@@ -101,12 +81,12 @@ def evidence_request(
             recordings_root=platform.settings.recordings_root, clock=platform.clock,
             purpose=purpose, case=case)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
         return
     if as_json:
         sys.stdout.write(json.dumps(_row(export)) + "\n")
     else:
-        _say(f"[green]export requested[/green] {export.id} ({len(export.items)} items); "
+        out.print(f"[green]export requested[/green] {export.id} ({len(export.items)} items); "
              "an evidence custodian must approve it")
 
 
@@ -116,13 +96,13 @@ def evidence_approve(as_user: AsUser, export_id: str,
     """Approve someone else's export request (evidence custodians)."""
     from sereno.services import evidence
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         export = evidence.approve_export(platform.uow(), who, export_id, note, platform.clock)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
         return
-    _say(f"[green]approved[/green] {export.id} for {export.recipient_label}")
+    out.print(f"[green]approved[/green] {export.id} for {export.recipient_label}")
 
 
 @evidence_app.command("reject")
@@ -131,13 +111,13 @@ def evidence_reject(as_user: AsUser, export_id: str,
     """Reject someone else's export request, saying why (evidence custodians)."""
     from sereno.services import evidence
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         export = evidence.reject_export(platform.uow(), who, export_id, note, platform.clock)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
         return
-    _say(f"rejected {export.id}")
+    out.print(f"rejected {export.id}")
 
 
 @evidence_app.command("list")
@@ -145,14 +125,13 @@ def evidence_list(as_user: AsUser,
                   status: Annotated[str | None, typer.Option("--status")] = None,
                   as_json: AsJson = False) -> None:
     """Your agency's exports (custodians, auditors) or your own requests."""
-    from sereno.entrypoints.cli import out
     from sereno.services import evidence
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = evidence.list_exports(platform.uow(), who, status=status)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
         return
     rows = [_row(e) for e in found]
     if as_json:
@@ -174,15 +153,15 @@ def evidence_export(
     from sereno.entrypoints.api.routes.evidence import package_tools
     from sereno.services import evidence
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         export, data = evidence.export_package(platform.uow, who, export_id,
                                                package_tools(platform))
     except SerenoError as error:
-        _fail(error)
+        fail(error)
         return
     output.write_bytes(data)
-    _say(f"[green]package written[/green] {output} ({len(data)} bytes, SHA-256 "
+    out.print(f"[green]package written[/green] {output} ({len(data)} bytes, SHA-256 "
          f"{export.package_sha256})")
 
 
@@ -197,7 +176,6 @@ def evidence_verify(
     """Check a package offline: signature, every file's hash, missing and added files, the
     audit records' inclusion proofs and the tree head's signature. Exit 0 only if all is right.
     """
-    from sereno.entrypoints.cli import err, out
     from sereno.governance.evidence_package import verify_package
 
     if not package.is_file():
@@ -230,18 +208,17 @@ def trace_leak(
     from sereno.services.footage_release import load_or_create_key, watermark_key_path
 
     if not image.is_file():
-        from sereno.entrypoints.cli import err
 
         err.print(f"[red]no such file:[/red] {image}")
         raise typer.Exit(2)
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = evidence.trace_leak(
             platform.uow(), who, image.read_bytes(), source=image.name,
             key=load_or_create_key(watermark_key_path(platform.settings.data_dir)),
             clock=platform.clock, publish=platform.bus.publish)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
         return
     issue, export = found.issue, found.export
     facts: dict[str, Any] = {
@@ -260,7 +237,7 @@ def trace_leak(
         return
     what = (f"evidence export {issue.reference}" if export is not None
             else f"{issue.kind.value.replace('_', ' ')} session {issue.reference}")
-    _say(f"[red]leak traced[/red] to {what}")
+    out.print(f"[red]leak traced[/red] to {what}")
     for name, value in facts.items():
         if value is not None and name not in ("kind", "reference"):
-            _say(f"  {name}: {value}")
+            out.print(f"  {name}: {value}")

@@ -13,10 +13,10 @@ from rich.table import Table
 
 from sereno.domain import commands
 from sereno.domain.errors import SerenoError
+from sereno.entrypoints.cli_common import AsJson, AsUser, fail, out, start_as
 
 if TYPE_CHECKING:
-    from sereno.bootstrap import Platform
-    from sereno.domain.access import Principal
+    pass
 
 egress_app = typer.Typer(help="Approved outbound destinations (egress control).",
                          no_args_is_help=True)
@@ -24,26 +24,11 @@ breaches_app = typer.Typer(help="The breach register (LOPDP).", no_args_is_help=
 dpia_app = typer.Typer(help="Data-protection impact assessments per monitoring centre.",
                        no_args_is_help=True)
 
-AsUser = Annotated[str, typer.Option("--as", envvar="SERENO_AS",
-                                     help="Username to act as (scoping and audit).")]
-AsJson = Annotated[bool, typer.Option("--json")]
 
 
-def _start(username: str) -> tuple[Platform, Principal]:
-    from sereno.entrypoints import cli
-
-    platform = cli._platform()
-    return platform, cli._act_as(platform, username)
-
-
-def _fail(error: SerenoError) -> None:
-    from sereno.entrypoints import cli
-
-    cli._fail(error)
 
 
 def _print(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: bool) -> None:
-    from sereno.entrypoints.cli import out
 
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str) + "\n")
@@ -54,11 +39,6 @@ def _print(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: 
     out.print(table)
 
 
-def _say(text: str) -> None:
-    from sereno.entrypoints.cli import out
-
-    out.print(text)
-
 
 # -- egress -----------------------------------------------------------------------------------
 
@@ -67,11 +47,11 @@ def egress_list(as_user: AsUser, as_json: AsJson = False) -> None:
     """The agency's destinations, every state (administrators, auditors)."""
     from sereno.services import egress
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = egress.list_destinations(platform.uow(), who)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     rows = [{"id": d.id, "name": d.name, "purpose": d.purpose.value, "url": d.url,
              "state": d.state.value, "registered_by": d.registered_by,
              "approved_by": d.approved_by} for d in found]
@@ -89,38 +69,38 @@ def egress_add(
     note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Register a destination (administrators); it stays blocked until an auditor approves."""
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = platform.bus.handle(commands.RegisterEgressDestination(who, name, purpose, url,
                                                                        note))
     except SerenoError as error:
-        _fail(error)
-    _say(f"[green]registered[/green] {found.id} {found.url} ({found.purpose.value}), "
+        fail(error)
+    out.print(f"[green]registered[/green] {found.id} {found.url} ({found.purpose.value}), "
          "pending approval")
 
 
 @egress_app.command("approve")
 def egress_approve(as_user: AsUser, destination_id: str) -> None:
     """Approve a pending destination (auditors; not the person who registered it)."""
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = platform.bus.handle(commands.ApproveEgressDestination(who, destination_id))
     except SerenoError as error:
-        _fail(error)
-    _say(f"[green]approved[/green] {found.id} {found.url}")
+        fail(error)
+    out.print(f"[green]approved[/green] {found.id} {found.url}")
 
 
 @egress_app.command("revoke")
 def egress_revoke(as_user: AsUser, destination_id: str,
                   reason: Annotated[str, typer.Option()]) -> None:
     """Revoke a destination for good (administrators, auditors)."""
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = platform.bus.handle(commands.RevokeEgressDestination(who, destination_id,
                                                                      reason))
     except SerenoError as error:
-        _fail(error)
-    _say(f"revoked {found.id} {found.url}")
+        fail(error)
+    out.print(f"revoked {found.id} {found.url}")
 
 
 # -- breaches ---------------------------------------------------------------------------------
@@ -131,11 +111,11 @@ def breaches_list(as_user: AsUser, as_json: AsJson = False,
     """The agency's breach register with deadlines and what is overdue (auditors)."""
     from sereno.services import breaches
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = breaches.list_breaches(platform.uow(), who, status=status)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     now = platform.clock()
     rows = []
     for case in found:
@@ -166,13 +146,13 @@ def breaches_open(
     high_risk: Annotated[bool | None, typer.Option("--high-risk/--not-high-risk")] = None,
 ) -> None:
     """Open a breach case by hand (auditors)."""
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         case = platform.bus.handle(commands.OpenBreachCase(
             who, description, tuple(data_class or ()), tuple(camera or ()), high_risk))
     except SerenoError as error:
-        _fail(error)
-    _say(f"[green]opened[/green] {case.id}; notice to the authority due "
+        fail(error)
+    out.print(f"[green]opened[/green] {case.id}; notice to the authority due "
          f"{case.authority_due_at.isoformat(timespec='minutes')}")
 
 
@@ -183,12 +163,12 @@ def breaches_notice(
     reference: Annotated[str, typer.Option(help="number or receipt of the notice")],
 ) -> None:
     """Record that a notice was sent (auditors)."""
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         platform.bus.handle(commands.MarkBreachNotice(who, case_id, kind, reference))
     except SerenoError as error:
-        _fail(error)
-    _say(f"notice {kind} of {case_id} recorded as sent")
+        fail(error)
+    out.print(f"notice {kind} of {case_id} recorded as sent")
 
 
 @breaches_app.command("draft")
@@ -200,11 +180,11 @@ def breaches_draft(
     """Print the draft of a notice to adapt and send (auditors)."""
     from sereno.services import breaches
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         case = breaches.get_breach(platform.uow(), who, case_id)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     with platform.uow() as uow:
         agency = uow.agencies.get(case.agency_id)
     sys.stdout.write(case.notice_draft(kind, agency_name=agency.name if agency else
@@ -215,12 +195,12 @@ def breaches_draft(
 def breaches_close(as_user: AsUser, case_id: str, note: Annotated[str, typer.Option()]
                    ) -> None:
     """Close a case with a note of what was established (auditors)."""
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         platform.bus.handle(commands.CloseBreachCase(who, case_id, note))
     except SerenoError as error:
-        _fail(error)
-    _say(f"closed {case_id}")
+        fail(error)
+    out.print(f"closed {case_id}")
 
 
 # -- impact assessments -----------------------------------------------------------------------
@@ -230,11 +210,11 @@ def dpia_list(as_user: AsUser, as_json: AsJson = False) -> None:
     """The agency's impact assessments (administrators, auditors)."""
     from sereno.services import impact
 
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = impact.list_assessments(platform.uow(), who)
     except SerenoError as error:
-        _fail(error)
+        fail(error)
     now = platform.clock()
     rows = [{"id": a.id, "centre": a.centre_id, "title": a.title, "status": a.status.value,
              "in_force": a.in_force(now), "valid_until": a.valid_until.date().isoformat(),
@@ -256,7 +236,7 @@ def dpia_add(
     valid_until: Annotated[datetime | None, typer.Option("--valid-until")] = None,
 ) -> None:
     """Draft an impact assessment for a monitoring centre (administrators)."""
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     fields: dict[str, Any] = {"title": title, "processing": processing, "necessity": necessity,
                               "risks": risks, "measures": measures, "legal_basis": legal_basis}
     if valid_until is not None:
@@ -265,18 +245,18 @@ def dpia_add(
     try:
         found = platform.bus.handle(commands.RecordImpactAssessment(who, centre, fields))
     except SerenoError as error:
-        _fail(error)
-    _say(f"[green]recorded[/green] {found.id} for {found.centre_id}, pending approval")
+        fail(error)
+    out.print(f"[green]recorded[/green] {found.id} for {found.centre_id}, pending approval")
 
 
 @dpia_app.command("approve")
 def dpia_approve(as_user: AsUser, assessment_id: str,
                  note: Annotated[str | None, typer.Option()] = None) -> None:
     """Approve a draft (auditors, not its author)."""
-    platform, who = _start(as_user)
+    platform, who = start_as(as_user)
     try:
         found = platform.bus.handle(commands.ApproveImpactAssessment(who, assessment_id, note))
     except SerenoError as error:
-        _fail(error)
-    _say(f"[green]approved[/green] {found.id}: centre {found.centre_id} may be analysed and "
+        fail(error)
+    out.print(f"[green]approved[/green] {found.id}: centre {found.centre_id} may be analysed and "
          f"recorded until {found.valid_until.date().isoformat()}")

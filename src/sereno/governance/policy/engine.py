@@ -110,6 +110,8 @@ def validate_policies(text: str, schema: str | None = None) -> None:
         raise InvalidInput(f"the policies do not parse: {error}") from None
     if not result.validation_passed:
         problems = [{"policy": e.policy_id, "error": e.error} for e in result.errors]
+        if any(str(e.error).startswith("Policy parse error") for e in result.errors):
+            raise InvalidInput("the policies do not parse", details=problems)
         raise InvalidInput("the policies do not fit the schema", details=problems)
     for policy_id, notes in _annotations(text).items():
         if "id" not in notes or "reason" not in notes:
