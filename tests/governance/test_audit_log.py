@@ -26,6 +26,7 @@ from sereno.services.audit import record
 from sereno.services.audit_log import Peer, WitnessRefused
 from tests.conftest import FakeClock, bearer
 from tests.conftest import test_settings as node_settings
+from tests.support.audit_log import cover_up, edit_record
 
 
 def _write_records(platform: Platform, count: int, action: str = "test.event") -> None:
@@ -150,23 +151,9 @@ def test_a_full_cover_up_is_caught_by_the_other_agency(platform: Platform, minis
     witnessed_size = ministry.audit_log.store.last_witnessed(platform.audit_log.key.node_id)
     assert witnessed_size is not None
     victim = 12
-    records, leaves = tables.audit_records, tables.audit_leaves
-    with platform.engine.begin() as connection:
-        record_id = connection.scalar(select(leaves.c.record_id)
-                                      .where(leaves.c.leaf_index == victim))
-        connection.execute(update(records).where(records.c.id == record_id)
-                           .values(reason="nothing happened here"))
-    # Cover-up: recompute every leaf from the edited rows, rebuild the state, drop the heads.
-    current, first_bad = platform.audit_log.current_leaf_hashes()
-    assert first_bad == victim
-    with platform.engine.begin() as connection:
-        for index, leaf in enumerate(current):
-            connection.execute(update(leaves).where(leaves.c.leaf_index == index)
-                               .values(leaf_hash=leaf.hex()))
-        frontier = merkle.CompactRange.from_leaf_hashes(current)
-        connection.execute(update(tables.audit_log_state).values(
-            tree_size=frontier.size, frontier=[h.hex() for h in frontier.hashes()]))
-        connection.execute(delete(tables.audit_tree_heads))
+    edit_record(platform, victim, reason="nothing happened here")
+    assert platform.audit_log.current_leaf_hashes()[1] == victim
+    cover_up(platform)
     assert platform.audit_log.verify().ok  # the node alone cannot tell any more
 
     a_for_b, b_for_a = _peers(platform, ministry)

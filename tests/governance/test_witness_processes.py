@@ -16,18 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
 
-from sereno.adapters.db import tables
 from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.access import Principal
-from sereno.governance import merkle
 from sereno.governance.egress import EgressBlocked, EgressClient
 from sereno.services import accounts, audit_log, governance
 from sereno.services.audit import record
 from tests.browser.conftest import _serve
 from tests.conftest import FakeClock
+from tests.support.audit_log import cover_up, edit_record
 
 SERENO = str(Path(sys.executable).with_name("sereno"))
 
@@ -102,21 +100,8 @@ def test_the_ministry_node_countersigns_then_catches_a_rewrite(
 
     # The municipal admin rewrites leaf 7 and covers it up everywhere on their own node.
     victim = 7
-    records, leaves = tables.audit_records, tables.audit_leaves
-    with platform.engine.begin() as connection:
-        record_id = connection.scalar(select(leaves.c.record_id)
-                                      .where(leaves.c.leaf_index == victim))
-        connection.execute(update(records).where(records.c.id == record_id)
-                           .values(actor_username="otra-persona"))
-    current, _ = platform.audit_log.current_leaf_hashes()
-    with platform.engine.begin() as connection:
-        for index, leaf in enumerate(current):
-            connection.execute(update(leaves).where(leaves.c.leaf_index == index)
-                               .values(leaf_hash=leaf.hex()))
-        frontier = merkle.CompactRange.from_leaf_hashes(current)
-        connection.execute(update(tables.audit_log_state).values(
-            tree_size=frontier.size, frontier=[h.hex() for h in frontier.hashes()]))
-        connection.execute(delete(tables.audit_tree_heads))
+    edit_record(platform, victim, actor_username="otra-persona")
+    cover_up(platform)
     assert platform.audit_log.verify().ok
 
     clock.advance(seconds=1)
