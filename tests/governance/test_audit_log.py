@@ -258,3 +258,24 @@ def test_a_clock_set_back_signs_nothing_and_alerts(platform: Platform, clock: Fa
     assert len(alerts) == 1  # raised once, not at every scheduled round
     clock.advance(minutes=11)
     assert platform.audit_log.sign_head().tree_size > 0
+
+
+def test_a_long_log_reaches_its_witness_in_bounded_envelopes(
+        platform: Platform, ministry: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_log, "LEAVES_PER_ENVELOPE", 8)
+    _write_records(platform, 30)
+    a_for_b, b_for_a = _peers(platform, ministry)
+    sizes = []
+    for _ in range(10):  # the clock does not move: heads stay ordered by the millisecond nudge
+        envelope = platform.audit_log.witness_envelope(b_for_a.node_id)
+        assert len(envelope["leaf_hashes"]) <= 8
+        answer = ministry.audit_log.receive(envelope, a_for_b)
+        assert platform.audit_log.witnessed(envelope["head"], b_for_a,
+                                            str(answer["countersignature"]))
+        sizes.append(envelope["head"]["tree_size"])
+        if envelope["head"]["tree_size"] == envelope["log_size"]:
+            break
+    assert sizes == sorted(sizes) and sizes[-1] == platform.audit_log.store.size_and_root()[0]
+    assert len(sizes) >= 4
+    assert ministry.audit_log.store.mirror(a_for_b.node_id) == \
+        platform.audit_log.store.stored_leaf_hashes()[:sizes[-1]]

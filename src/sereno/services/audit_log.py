@@ -32,6 +32,9 @@ from sereno.services.unit_of_work import UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 SEAL_BATCH = 5_000
+LEAVES_PER_ENVELOPE = 50_000  # ≈ 3.4 MB of JSON: well inside the upload limit
+MAX_ENVELOPES_PER_ROUND = 200
+HEAD_NUDGE_MS = 5_000  # heads signed in a burst may run this far ahead of the clock
 
 
 class ClockWentBack(InvalidInput):
@@ -82,6 +85,7 @@ class TransparencyLog:
                  clock: Clock) -> None:
         self.store, self.key, self.uow, self.clock = store, key, uow, clock
         self._clock_alerted_for: int | None = None
+        self._tamper_alerted_at: int | None = None
 
     # -- sealing and heads ----------------------------------------------------------------------
 
@@ -100,15 +104,7 @@ class TransparencyLog:
         the timestamp says the log was this size at least until now)."""
         self.seal()
         size, root = self.store.size_and_root()
-        now_ms = int(self.clock().timestamp() * 1000)
-        latest = self.store.latest_head()
-        if latest is not None and now_ms < latest.head.timestamp_ms:
-            if self._clock_alerted_for != latest.head.timestamp_ms:
-                self._alert_clock(latest.head.timestamp_ms, now_ms)
-                self._clock_alerted_for = latest.head.timestamp_ms
-            raise ClockWentBack("the node's clock is behind its last signed tree head "
-                                f"({latest.head.timestamp_ms} ms > now {now_ms} ms): "
-                                "fix the clock; no head is signed until it moves past it")
+        now_ms = self._head_time()
         head = TreeHead(self.key.node_id, size, root.hex(), now_ms)
         head = TreeHead(**{**head.as_dict(), "signature": self.key.sign(head.signed_bytes())})
         self.store.add_head(head, self.key.key_id)
@@ -220,26 +216,51 @@ class TransparencyLog:
     def witness_envelope(self, peer_node_id: str) -> dict[str, Any]:
         """What to send to ``peer_node_id``: a head over the records *as they are now*, the
         leaf hashes the peer lacks, and a consistency proof from the last head it countersigned.
-        Records edited in the database change these hashes, so the peer sees the rewrite."""
+        Records edited in the database change these hashes, so the peer sees the rewrite.
+
+        An envelope carries at most ``LEAVES_PER_ENVELOPE`` new leaves (a head over that
+        prefix); ``log_size`` says how far the log goes, so the sender repeats until caught up.
+        """
         self.seal()
         witnessed = [h for h in self.store.heads(limit=1_000, witnessed_only=True)
                      if h.witnessed_by == peer_node_id]
         old_size = witnessed[0].head.tree_size if witnessed else 0
         current, first_bad = self.current_leaf_hashes()
-        if first_bad is not None:
+        if first_bad is not None and self._tamper_alerted_at != first_bad:
             self._alert_locally(AlertKind.AUDIT_TAMPERED, first_bad,
                                 "audit records were changed after they were sealed")
+            self._tamper_alerted_at = first_bad
         start = min(old_size, first_bad if first_bad is not None else old_size, len(current))
-        head = TreeHead(self.key.node_id, len(current), merkle.root_from_hashes(current).hex(),
-                        int(self.clock().timestamp() * 1000))
+        size = min(len(current), max(old_size, start + LEAVES_PER_ENVELOPE))
+        prefix = current[:size]
+        head = TreeHead(self.key.node_id, size, merkle.root_from_hashes(prefix).hex(),
+                        self._head_time())
         head = TreeHead(**{**head.as_dict(), "signature": self.key.sign(head.signed_bytes())})
         if first_bad is None:
             self.store.add_head(head, self.key.key_id)
-        proof = (merkle.consistency_proof_from_hashes(current, old_size)
-                 if 0 < old_size <= len(current) else [])
+        proof = (merkle.consistency_proof_from_hashes(prefix, old_size)
+                 if 0 < old_size <= size else [])
         return {"head": head.as_dict(), "from_index": start, "old_size": old_size,
-                "leaf_hashes": [h.hex() for h in current[start:]],
+                "log_size": len(current), "leaf_hashes": [h.hex() for h in prefix[start:]],
                 "consistency_proof": [p.hex() for p in proof]}
+
+    def _head_time(self) -> int:
+        """Milliseconds for a new head, strictly after the last signed one: heads signed within
+        the same moment are nudged a millisecond apart, but a clock set back further than
+        ``HEAD_NUDGE_MS`` signs nothing (``ClockWentBack``, one security alert)."""
+        now_ms = int(self.clock().timestamp() * 1000)
+        latest = self.store.latest_head()
+        if latest is None:
+            return now_ms
+        last_ms = latest.head.timestamp_ms
+        if now_ms < last_ms - HEAD_NUDGE_MS:
+            if self._clock_alerted_for != last_ms:
+                self._alert_clock(last_ms, now_ms)
+                self._clock_alerted_for = last_ms
+            raise ClockWentBack("the node's clock is behind its last signed tree head "
+                                f"({last_ms} ms > now {now_ms} ms): fix the clock; no head "
+                                "is signed until it moves past it")
+        return max(now_ms, last_ms + 1)
 
     def witnessed(self, head: Mapping[str, Any], witness: Peer, countersignature: str) -> bool:
         """Store the peer's countersignature if it is the peer's signature of ``head``."""
@@ -439,19 +460,26 @@ def witness_round(log: TransparencyLog, egress: Any, peer: Peer,
     rewritten) raises a local security alert too."""
     import json
 
-    envelope = log.witness_envelope(peer.node_id)
-    response = egress.send(
-        Principal.system("witness", node_agency_id), purpose="federation_peer", method="POST",
-        url=f"{peer.base_url}/api/v1/witness/tree-heads", data_class="operational",
-        body=json.dumps(envelope).encode(),
-        headers={"Content-Type": "application/json", "X-Sereno-Node": log.key.node_id})
-    try:
-        answer: dict[str, Any] = json.loads(response.body or b"{}")
-    except ValueError:
-        answer = {}
-    if response.status == 200 and log.witnessed(envelope["head"], peer,
-                                                str(answer.get("countersignature", ""))):
-        return {"ok": True, **answer}
+    for _ in range(MAX_ENVELOPES_PER_ROUND):
+        envelope = log.witness_envelope(peer.node_id)
+        response = egress.send(
+            Principal.system("witness", node_agency_id), purpose="federation_peer",
+            method="POST", url=f"{peer.base_url}/api/v1/witness/tree-heads",
+            data_class="operational", body=json.dumps(envelope).encode(),
+            headers={"Content-Type": "application/json", "X-Sereno-Node": log.key.node_id})
+        try:
+            answer: dict[str, Any] = json.loads(response.body or b"{}")
+        except ValueError:
+            answer = {}
+        if response.status != 200 or not log.witnessed(
+                envelope["head"], peer, str(answer.get("countersignature", ""))):
+            break
+        if envelope["head"]["tree_size"] >= envelope["log_size"]:
+            return {"ok": True, **answer}
+    else:
+        return {"ok": False, "status": 200, "reason": "not caught up after "
+                f"{MAX_ENVELOPES_PER_ROUND} envelopes; continues next round",
+                "first_bad_index": None}
     details = (answer.get("error") or {}).get("details") or [{}]
     index = details[0].get("first_bad_index") if details else None
     message = (answer.get("error") or {}).get("message", f"HTTP {response.status}")
