@@ -22,7 +22,13 @@ from sereno.bootstrap import Platform
 from sereno.config import Profile, load_settings
 from sereno.domain import commands
 from sereno.domain.errors import SerenoError
-from sereno.entrypoints import cli_anomalies, cli_evidence, cli_governance, cli_security
+from sereno.entrypoints import (
+    cli_anomalies,
+    cli_evidence,
+    cli_exchange,
+    cli_governance,
+    cli_security,
+)
 from sereno.entrypoints.cli_common import AsUser, act_as, err, fail, out, start_platform
 from sereno.services import cameras as camera_service
 
@@ -42,6 +48,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(worker_app, name="worker")
 app.add_typer(cli_security.egress_app, name="egress")
 app.add_typer(cli_governance.audit_app, name="audit")
+app.add_typer(cli_exchange.cap_app, name="cap")
 app.add_typer(cli_governance.policy_app, name="policy")
 app.add_typer(cli_governance.cases_app, name="cases")
 app.add_typer(cli_governance.peers_app, name="peers")

@@ -1,0 +1,1 @@
+"""OASIS Common Alerting Protocol 1.2."""
