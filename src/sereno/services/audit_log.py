@@ -9,13 +9,15 @@ them against its mirror of the leaf hashes, countersigns, or raises a fork alert
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sereno.adapters.db.audit_log import AuditLogStore
-from sereno.domain.access import Principal
+from sereno.domain.access import Permission, Principal
+from sereno.domain.audit import Outcome
 from sereno.domain.errors import InvalidInput
 from sereno.domain.security import AlertKind, Severity
 from sereno.governance import merkle
@@ -26,7 +28,7 @@ from sereno.governance.transparency import (
     public_key_from_b64,
     verify_signature,
 )
-from sereno.services.audit import Clock, record
+from sereno.services.audit import Clock, record, require
 from sereno.services.security import raise_security_alert
 from sereno.services.unit_of_work import UnitOfWork
 
@@ -91,13 +93,12 @@ class TransparencyLog:
 
     def seal(self, batch: int = SEAL_BATCH) -> int:
         """Hash every unsealed record into the log; returns how many were added."""
-        added = 0
+        start = size = self.store.size_and_root()[0]
         while True:
-            before = self.store.size_and_root()[0]
+            before = size
             size, _ = self.store.seal_batch(batch)
-            added += size - before
             if size - before < batch:
-                return added
+                return size - start
 
     def sign_head(self) -> TreeHead:
         """Seal what is pending and sign the current root (a new head even if nothing moved:
@@ -110,16 +111,19 @@ class TransparencyLog:
         self.store.add_head(head, self.key.key_id)
         return head
 
-    def _alert_clock(self, last_ms: int, now_ms: int) -> None:
+    def alert_every_agency(self, kind: AlertKind, severity: Severity, summary: str,
+                           detail: dict[str, Any]) -> None:
+        """A security alert to each agency of this node: the log is theirs together."""
         with self.uow() as uow:
             for agency in uow.agencies.list():
-                raise_security_alert(uow, agency_id=agency.id, kind=AlertKind.AUDIT_TAMPERED,
-                                     severity=Severity.HIGH,
-                                     summary="the node's clock went back behind its last "
-                                             "signed tree head",
-                                     detail={"last_head_ms": last_ms, "now_ms": now_ms},
-                                     now=self.clock())
+                raise_security_alert(uow, agency_id=agency.id, kind=kind, severity=severity,
+                                     summary=summary, detail=detail, now=self.clock())
             uow.commit()
+
+    def _alert_clock(self, last_ms: int, now_ms: int) -> None:
+        self.alert_every_agency(AlertKind.AUDIT_TAMPERED, Severity.HIGH,
+                                "the node's clock went back behind its last signed tree head",
+                                {"last_head_ms": last_ms, "now_ms": now_ms})
 
     def seal_and_sign_if_grown(self) -> TreeHead | None:
         """The scheduled job: seal, and sign a head when the log grew since the last one."""
@@ -135,21 +139,28 @@ class TransparencyLog:
     def current_leaf_hashes(self) -> tuple[list[bytes], int | None]:
         """Every leaf re-hashed from the record as stored now, and the first index whose
         record no longer matches what was sealed (``None`` when all match)."""
+        current, _, first_bad = self._rehash()
+        return current, first_bad
+
+    def _rehash(self) -> tuple[list[bytes], list[bytes], int | None]:
+        """One pass over the leaves and their records: the hashes as they are now, as sealed,
+        and the first index where they part."""
         current: list[bytes] = []
+        sealed: list[bytes] = []
         first_bad: int | None = None
-        for index, sealed, now in self.store.recomputed_leaves():
-            if first_bad is None and (sealed != now or index != len(current)):
+        for index, sealed_hash, now in self.store.recomputed_leaves():
+            if first_bad is None and (sealed_hash != now or index != len(current)):
                 first_bad = index
             current.append(now)
-        return current, first_bad
+            sealed.append(sealed_hash)
+        return current, sealed, first_bad
 
     def verify(self) -> VerificationReport:
         """Re-hash every record, rebuild the tree, check every stored head (signature and
         root at its size) and the log's own state."""
         report = VerificationReport()
         self.seal()
-        current, first_bad = self.current_leaf_hashes()
-        sealed = self.store.stored_leaf_hashes()
+        current, sealed, first_bad = self._rehash()
         report.tree_size = len(sealed)
         if first_bad is not None:
             report.first_bad_index = first_bad
@@ -280,16 +291,11 @@ class TransparencyLog:
             return self._receive(envelope, peer)
         except WitnessRefused as refused:
             fork = refused.first_bad_index is not None
-            with self.uow() as uow:
-                for agency in uow.agencies.list():
-                    raise_security_alert(
-                        uow, agency_id=agency.id,
-                        kind=AlertKind.AUDIT_FORK if fork else AlertKind.AUDIT_TAMPERED,
-                        severity=Severity.CRITICAL if fork else Severity.HIGH,
-                        summary=f"witness refused {peer.node_id}'s tree head: {refused.reason}",
-                        detail={"peer": peer.node_id, "first_bad_index": refused.first_bad_index},
-                        now=self.clock())
-                uow.commit()
+            self.alert_every_agency(
+                AlertKind.AUDIT_FORK if fork else AlertKind.AUDIT_TAMPERED,
+                Severity.CRITICAL if fork else Severity.HIGH,
+                f"witness refused {peer.node_id}'s tree head: {refused.reason}",
+                {"peer": peer.node_id, "first_bad_index": refused.first_bad_index})
             raise
 
     def _receive(self, envelope: Mapping[str, Any], peer: Peer) -> dict[str, Any]:
@@ -336,12 +342,9 @@ class TransparencyLog:
                 "tree_size": head.tree_size}
 
     def _alert_locally(self, kind: AlertKind, index: int, summary: str) -> None:
+        self.alert_every_agency(kind, Severity.CRITICAL, f"{summary} (first bad index {index})",
+                                {"first_bad_index": index})
         with self.uow() as uow:
-            for agency in uow.agencies.list():
-                raise_security_alert(uow, agency_id=agency.id, kind=kind,
-                                     severity=Severity.CRITICAL,
-                                     summary=f"{summary} (first bad index {index})",
-                                     detail={"first_bad_index": index}, now=self.clock())
             record(uow, Principal.system("audit-log", "-"), "audit.tamper_detected",
                    object_type="audit_log", object_id=str(index),
                    reason=summary, detail={"first_bad_index": index}, now=self.clock())
@@ -363,8 +366,6 @@ def _jsonable(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _audited(log: TransparencyLog, who: Principal, action: str, permission_ok: bool,
              detail: dict[str, Any] | None = None) -> None:
-    from sereno.services.audit import require
-
     with log.uow() as uow:
         require(uow, who, permission_ok, action, object_type="audit_log")
         record(uow, who, action, object_type="audit_log", detail=detail, now=log.clock())
@@ -372,8 +373,6 @@ def _audited(log: TransparencyLog, who: Principal, action: str, permission_ok: b
 
 
 def _auditor(who: Principal) -> bool:
-    from sereno.domain.access import Permission
-
     return who.can(Permission.AUDIT_READ)
 
 
@@ -433,8 +432,6 @@ def peer_of(log: TransparencyLog, node_id: str) -> Peer | None:
 def receive_audited(log: TransparencyLog, envelope: Mapping[str, Any],
                     peer: Peer) -> dict[str, Any]:
     """``receive`` with its outcome in this node's audit log (as the peer node)."""
-    from sereno.domain.audit import Outcome
-
     who = Principal.system(f"peer:{peer.node_id}", peer.agency_id)
     try:
         result = log.receive(envelope, peer)
@@ -458,8 +455,6 @@ def witness_round(log: TransparencyLog, egress: Any, peer: Peer,
     an approved ``federation_peer`` destination of ``node_agency_id``, the agency operating
     this node) and keep its countersignature. Returns the peer's answer; a refusal (history
     rewritten) raises a local security alert too."""
-    import json
-
     for _ in range(MAX_ENVELOPES_PER_ROUND):
         envelope = log.witness_envelope(peer.node_id)
         response = egress.send(
@@ -483,14 +478,8 @@ def witness_round(log: TransparencyLog, egress: Any, peer: Peer,
     details = (answer.get("error") or {}).get("details") or [{}]
     index = details[0].get("first_bad_index") if details else None
     message = (answer.get("error") or {}).get("message", f"HTTP {response.status}")
-    with log.uow() as uow:
-        for agency in uow.agencies.list():
-            raise_security_alert(uow, agency_id=agency.id, kind=AlertKind.AUDIT_FORK,
-                                 severity=Severity.CRITICAL,
-                                 summary=f"witness {peer.node_id} refused our tree head: "
-                                         f"{message}",
-                                 detail={"peer": peer.node_id, "first_bad_index": index},
-                                 now=log.clock())
-        uow.commit()
+    log.alert_every_agency(AlertKind.AUDIT_FORK, Severity.CRITICAL,
+                           f"witness {peer.node_id} refused our tree head: {message}",
+                           {"peer": peer.node_id, "first_bad_index": index})
     return {"ok": False, "status": response.status, "reason": message,
             "first_bad_index": index}
