@@ -42,6 +42,7 @@ from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
 from sereno.services.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 
 if TYPE_CHECKING:
+    from sereno.adapters.bus import Transport
     from sereno.governance.egress import EgressClient
 
 
@@ -76,8 +77,19 @@ class Platform:
                             timeout_s=settings.timeout_seconds,
                             max_response_bytes=settings.max_response_bytes)
 
+    @cached_property
+    def transport(self) -> Transport:
+        """The bus's durable transport (ADR 0024), built on first use: in memory on the
+        embedded profile, NATS JetStream on production (``bus`` settings)."""
+        from sereno.adapters.bus import build_transport
+
+        return build_transport(self.settings.bus)
+
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the transport (if it was built) and release database connections."""
+        transport = self.__dict__.pop("transport", None)
+        if transport is not None:
+            transport.close()
         self.engine.dispose()
 
 

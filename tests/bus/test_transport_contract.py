@@ -35,6 +35,7 @@ from sereno.adapters.bus.transport import (
     TransportUnavailable,
     subject_matches,
 )
+from sereno.bootstrap import Platform
 from sereno.config import BusSettings, Settings
 
 NATS_URL = os.environ.get("SERENO_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -425,3 +426,18 @@ def test_jetstream_survives_a_broker_restart(tmp_path: Path) -> None:
         t.close()
         proc.kill()
         proc.wait(5)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_platform_builds_its_transport_lazily_and_closes_it(platform: Platform) -> None:
+    assert "transport" not in platform.__dict__  # nothing built (no NATS needed) until used
+    transport = platform.transport
+    assert isinstance(transport, InProcessTransport)  # the embedded profile
+    assert platform.transport is transport
+    got = Recorder()
+    transport.subscribe("sereno.test.platform", "g", got)
+    transport.publish("sereno.test.platform", b"hi", msg_id="p-1")
+    wait_until(lambda: got.count() == 1)
+    platform.close()
+    with pytest.raises(TransportError, match="closed"):
+        transport.publish("sereno.test.platform", b"late", msg_id="p-2")
