@@ -26,6 +26,7 @@ from sereno.governance.node_key import NodeKey
 from sereno.services import (
     access_control,
     accounts,
+    alerts,
     breaches,
     cameras,
     egress,
@@ -186,6 +187,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.CloseBreachCase: partial(breaches.close_case, clock=clock),
         commands.RecordImpactAssessment: partial(impact.record_assessment, clock=clock),
         commands.ApproveImpactAssessment: partial(impact.approve_assessment, clock=clock),
+        commands.RaiseAlert: partial(alerts.raise_manual, clock=clock),
+        commands.HandleAlert: partial(alerts.handle, clock=clock),
     }
     event_handlers: dict[type[events.Event], list[EventHandler]] = {
         event_type: [stream.publish]
@@ -196,7 +199,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
                            events.EventClipReady, events.WatchlistChanged,
                            events.TracksUpdated, events.SecurityAlertRaised,
                            events.SecurityAlertChanged, events.BreachCaseOpened,
-                           events.EgressDestinationChanged, events.ImpactAssessmentChanged)
+                           events.EgressDestinationChanged, events.ImpactAssessmentChanged,
+                           events.AlertRaised, events.AlertChanged)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,
@@ -209,6 +213,16 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
             NodeKey.load_or_create(settings.node_name, settings.node_key_path),
             lambda: SqlAlchemyUnitOfWork(session_factory), clock),
     )
+    _subscribe_alerts(platform)
     if run_migrations:
         access_control.ensure_policies(platform.uow(), clock())
     return platform
+
+
+def _subscribe_alerts(platform: Platform) -> None:
+    """Detections raise alerts; a clip cut later joins its alert."""
+    bus, uow, clock = platform.bus, platform.uow, platform.clock
+    bus.subscribe(events.DetectionEvent, partial(alerts.on_detection, uow_factory=uow,
+                                                 publish=bus.publish, clock=clock))
+    bus.subscribe(events.EventClipReady, partial(alerts.on_clip_ready, uow_factory=uow,
+                                                 publish=bus.publish, clock=clock))

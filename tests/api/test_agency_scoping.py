@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
+from tests.api.alert_cases import SCOPING as ALERT_CASES
 from tests.api.audit_console_cases import CONSOLE as AUDIT_CONSOLE
 from tests.api.audit_console_cases import SCOPING as AUDIT_CASES
 from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
@@ -449,6 +450,7 @@ CASES: dict[tuple[str, str], Check] = {
     **RETENTION_CASES,
     **EVIDENCE_CASES,
     **AUDIT_CASES,
+    **ALERT_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),

@@ -13,6 +13,7 @@ from sereno.adapters.db.tables import cameras
 from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
+from tests.api.alert_cases import AUDITED as ALERT_AUDITED
 from tests.api.audit_console_cases import AUDITED as AUDIT_CONSOLE_AUDITED
 from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
@@ -241,6 +242,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **RETENTION_AUDITED,
     **EVIDENCE_AUDITED,
     **AUDIT_CONSOLE_AUDITED,
+    **ALERT_AUDITED,
 }
 
 

@@ -59,6 +59,15 @@ class Permission(StrEnum):
     #: Data-protection impact assessments: draft (admins) and approve (auditors).
     IMPACT_WRITE = "impact:write"
     IMPACT_APPROVE = "impact:approve"
+    #: Alerts (issue 5): see the agency's queue, act on its alerts, raise one by hand; sharing
+    #: agreements are read by the agency's watch roles and auditors, written by admins; the
+    #: exchange (CAP import, federation peers, webhooks) is configured by admins.
+    ALERT_READ = "alerts:read"
+    ALERT_HANDLE = "alerts:handle"
+    ALERT_RAISE = "alerts:raise"
+    AGREEMENT_READ = "agreements:read"
+    AGREEMENT_WRITE = "agreements:write"
+    EXCHANGE_MANAGE = "exchange:manage"
 
     @property
     def scope(self) -> str:
@@ -105,6 +114,22 @@ _RETENTION_GRANTS: dict[Role, frozenset[Permission]] = {
                            Permission.RETENTION_PURGE}),
 }
 for _role, _granted in _RETENTION_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
+
+# Alerts and exchange (issue 5). The watch roles work the queue; analysts read it (they
+# investigate, they do not dispatch); auditors read queue and agreements for the record.
+_WATCH = {Permission.ALERT_READ, Permission.ALERT_HANDLE, Permission.ALERT_RAISE,
+          Permission.AGREEMENT_READ}
+_ALERT_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset(_WATCH),
+    Role.DISPATCHER: frozenset(_WATCH),
+    Role.SUPERVISOR: frozenset(_WATCH),
+    Role.ANALYST: frozenset({Permission.ALERT_READ, Permission.AGREEMENT_READ}),
+    Role.AUDITOR: frozenset({Permission.ALERT_READ, Permission.AGREEMENT_READ}),
+    Role.ADMIN: frozenset({Permission.AGREEMENT_READ, Permission.AGREEMENT_WRITE,
+                           Permission.EXCHANGE_MANAGE}),
+}
+for _role, _granted in _ALERT_GRANTS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 ALL_SCOPES: frozenset[str] = frozenset(p.scope for p in Permission)

@@ -277,3 +277,35 @@ class ApproveImpactAssessment(Command):
     by: Principal
     assessment_id: str
     note: str | None = None
+
+
+# -- alerts (issue 5) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaiseAlert(Command):
+    """An operator raises an alert by hand (optionally on a camera: its place and snapshot)."""
+
+    by: Principal
+    category: str
+    severity: str
+    urgency: str
+    certainty: str
+    event: str
+    headline: str
+    description: str = ""
+    camera_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class HandleAlert(Command):
+    """An operator action on an alert: ``acknowledge``, ``escalate``, ``assign`` (``to`` a
+    username of the agency), ``dismiss`` (``note`` = why it is a false alarm) or ``close``."""
+
+    by: Principal
+    alert_id: str
+    action: str
+    to: str | None = None
+    note: str | None = None

@@ -161,3 +161,28 @@ class ImpactAssessmentChanged(Event):
     agency_id: str
     centre_id: str
     status: str
+
+
+@dataclass(frozen=True)
+class AlertRaised(Event):
+    """A new alert in ``agency_id``'s queue."""
+
+    alert_id: str
+    agency_id: str
+    source: str
+    category: str
+    severity: str
+    headline: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AlertChanged(Event):
+    """An alert changed: ``action`` is an ``ActionKind`` value (repeated, acknowledged…)."""
+
+    alert_id: str
+    agency_id: str
+    action: str
+    status: str
+    version: int
+    at: datetime

@@ -9,6 +9,11 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from sereno.adapters.db.alert_repositories import (
+    AgreementRepository,
+    AlertRepository,
+    CapMessageRepository,
+)
 from sereno.adapters.db.anomaly_repositories import AnomalyRepository, ShiftRepository
 from sereno.adapters.db.audit_search import AuditSearchRepository
 from sereno.adapters.db.evidence_repositories import EvidenceExportRepository, WatermarkRegistry
@@ -67,6 +72,9 @@ class UnitOfWork(abc.ABC):
     retention: RetentionRepository
     evidence_exports: EvidenceExportRepository
     watermarks: WatermarkRegistry
+    alerts: AlertRepository
+    agreements: AgreementRepository
+    cap_messages: CapMessageRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -130,6 +138,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.retention = RetentionRepository(self.session)
         self.evidence_exports = EvidenceExportRepository(self.session)
         self.watermarks = WatermarkRegistry(self.session)
+        self.alerts = AlertRepository(self.session)
+        self.agreements = AgreementRepository(self.session)
+        self.cap_messages = CapMessageRepository(self.session)
         return super().__enter__()
 
     def __exit__(

@@ -7,6 +7,18 @@ from sqlalchemy.orm import registry
 
 from sereno.adapters.db import tables
 from sereno.domain.agencies import Agency, AgencyKind, MonitoringCentre
+from sereno.domain.agreements import AgreementStatus, SharingAgreement
+from sereno.domain.alerts import (
+    ActionKind,
+    Alert,
+    AlertAction,
+    AlertSource,
+    Category,
+    Certainty,
+    Urgency,
+)
+from sereno.domain.alerts import AlertStatus as CityAlertStatus
+from sereno.domain.alerts import Severity as CapSeverity
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.breaches import BreachCase, BreachStatus, BreachTrigger
 from sereno.domain.cameras import Camera, CameraStatus, Classification
@@ -67,6 +79,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(ImpactAssessment, tables.impact_assessments)
     _map_governance()
     _map_evidence()
+    _map_exchange()
     _mapped = True
 
 
@@ -83,3 +96,19 @@ def _map_evidence() -> None:
     tables.watermark_issues.c.kind.type = _enum_column(IssueKind, 32)
     mapper_registry.map_imperatively(EvidenceExport, tables.evidence_exports)
     mapper_registry.map_imperatively(WatermarkIssue, tables.watermark_issues)
+
+
+def _map_exchange() -> None:
+    columns = tables.alerts.c
+    columns.source.type = _enum_column(AlertSource, 16)
+    columns.category.type = _enum_column(Category, 16)
+    columns.severity.type = _enum_column(CapSeverity, 16)
+    columns.urgency.type = _enum_column(Urgency, 16)
+    columns.certainty.type = _enum_column(Certainty, 16)
+    columns.status.type = _enum_column(CityAlertStatus, 16)
+    mapper_registry.map_imperatively(Alert, tables.alerts)
+    tables.alert_actions.c.kind.type = _enum_column(ActionKind, 32)
+    mapper_registry.map_imperatively(AlertAction, tables.alert_actions)
+    tables.sharing_agreements.c.min_severity.type = _enum_column(CapSeverity, 16)
+    tables.sharing_agreements.c.status.type = _enum_column(AgreementStatus, 16)
+    mapper_registry.map_imperatively(SharingAgreement, tables.sharing_agreements)

@@ -22,6 +22,8 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    false,
 )
 
 from sereno.domain.rules import Schedule, parse_schedule, schedule_to_dict
@@ -233,6 +235,8 @@ plate_watchlist = Table(
     Column("tolerance", Integer, nullable=True),
     Column("created_by", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Published to partner agencies whose agreements share watchlists (issue 5).
+    Column("published", Boolean, nullable=False, server_default=false()),
 )
 
 Index("ix_audit_records_actor_agency_id", audit_records.c.actor_agency_id)
@@ -582,3 +586,162 @@ anomaly_scan_state = Table(
 
 # The scan's windows and the audit search look up one user's records over a time range.
 Index("ix_audit_records_actor_user_id_at", audit_records.c.actor_user_id, audit_records.c.at)
+
+# -- alerts and inter-agency exchange (issue 5) ------------------------------------------------
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("certainty", String(16), nullable=False),
+    Column("event", String(160), nullable=False),
+    Column("headline", String(160), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("raised_by", String(64), nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("area", JSON, nullable=True),
+    Column("camera_ids", JSON, nullable=False),
+    Column("detection_ids", JSON, nullable=False),
+    Column("snapshot_key", String(300), nullable=True),
+    Column("clip_key", String(300), nullable=True),
+    Column("rule_id", String(36), nullable=True),
+    Column("correlation_key", String(200), nullable=True),
+    Column("count", Integer, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=True),
+    Column("acknowledged_by", String(64), nullable=True),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("escalation_level", Integer, nullable=False),
+    Column("escalated_at", UtcDateTime, nullable=True),
+    Column("assigned_to", String(64), nullable=True),
+    Column("assigned_at", UtcDateTime, nullable=True),
+    Column("dismissed_at", UtcDateTime, nullable=True),
+    Column("dismiss_reason", Text, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("closed_by", String(64), nullable=True),
+    Column("close_note", Text, nullable=True),
+    Column("origin_agency_id", String(64), nullable=True),
+    Column("origin_node", String(64), nullable=True),
+    Column("origin_alert_id", String(64), nullable=True),
+    Column("redacted", Boolean, nullable=False),
+    Column("media_withheld", Boolean, nullable=False),
+    Column("cap_sender", String(255), nullable=True),
+    Column("cap_identifier", String(255), nullable=True),
+    Column("cap_sent", String(32), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=True),
+)
+Index("ix_alerts_agency_id_raised_at", alerts.c.agency_id, alerts.c.raised_at)
+Index("ix_alerts_correlation_key", alerts.c.correlation_key)
+Index("ix_alerts_origin", alerts.c.origin_agency_id, alerts.c.origin_alert_id)
+Index("ix_alerts_cap", alerts.c.cap_sender, alerts.c.cap_identifier)
+
+alert_actions = Table(
+    "alert_actions", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("alert_id", String(36), ForeignKey("alerts.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("by", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("detail", JSON, nullable=False),
+)
+
+sharing_agreements = Table(
+    "sharing_agreements", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("from_agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("to_agency_id", String(64), nullable=False, index=True),
+    Column("title", String(160), nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("min_severity", String(16), nullable=False),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("include_media", Boolean, nullable=False),
+    Column("redact_faces", Boolean, nullable=False),
+    Column("redact_plates", Boolean, nullable=False),
+    Column("share_footage", Boolean, nullable=False),
+    Column("share_watchlists", Boolean, nullable=False),
+    Column("area", JSON, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("revoked_by", String(64), nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("revoke_reason", Text, nullable=True),
+)
+
+# Transactional outbox: a message is written in the transaction that caused it and sent after
+# the commit; ``seq`` orders the messages of one (destination, source) pair.
+exchange_outbox = Table(
+    "exchange_outbox", metadata,
+    Column("id", String(36), primary_key=True),  # the envelope id (idempotency key)
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("destination_kind", String(16), nullable=False),  # peer | webhook | mqtt
+    Column("destination", String(64), nullable=False),  # peer node id or subscription id
+    Column("source_agency_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),  # alert.raised, alert.updated, ...
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+)
+Index("ix_exchange_outbox_pending", exchange_outbox.c.destination_kind,
+      exchange_outbox.c.destination, exchange_outbox.c.delivered_at, exchange_outbox.c.seq)
+
+# Idempotent receive: every envelope accepted from a peer, by id; per source the highest seq.
+exchange_inbox = Table(
+    "exchange_inbox", metadata,
+    Column("envelope_id", String(36), primary_key=True),
+    Column("peer_node_id", String(64), nullable=False),
+    Column("source_agency_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+Index("ix_exchange_inbox_source", exchange_inbox.c.peer_node_id,
+      exchange_inbox.c.source_agency_id, exchange_inbox.c.seq)
+
+# Every CAP message accepted, as received (nothing accepted is dropped), keyed as CAP dedupes.
+cap_messages = Table(
+    "cap_messages", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("agency_id", String(64), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("identifier", String(255), nullable=False),
+    Column("sent", String(32), nullable=False),
+    Column("msg_type", String(16), nullable=False),
+    Column("alert_id", String(36), nullable=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("received_by", String(64), nullable=False),
+    Column("signed_by", String(64), nullable=True),
+    Column("xml", Text, nullable=False),
+    UniqueConstraint("agency_id", "sender", "identifier", "sent",
+                     name="uq_cap_messages_agency_id_sender_identifier_sent"),
+)
+
+# Outbound integrations: webhooks and MQTT topics of an agency, to approved egress destinations.
+alert_subscriptions = Table(
+    "alert_subscriptions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # webhook | mqtt
+    Column("destination_id", String(36), nullable=False),
+    Column("target", String(500), nullable=False),  # URL path or MQTT topic
+    Column("categories", JSON, nullable=False),
+    Column("min_severity", String(16), nullable=False),
+    Column("secret", String(200), nullable=False),  # HMAC key, sealed
+    Column("active", Boolean, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

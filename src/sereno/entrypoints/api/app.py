@@ -18,6 +18,7 @@ from sereno.entrypoints.api import errors
 from sereno.entrypoints.api.context import API_PREFIX
 from sereno.entrypoints.api.limits import BodySizeLimit, SecurityHeaders
 from sereno.entrypoints.api.routes import (
+    alerts,
     audit_log,
     audit_search,
     auth,
@@ -67,6 +68,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(audit_log.router)
     api.include_router(audit_search.router)
     api.include_router(evidence.router)
+    api.include_router(alerts.router)
     app.include_router(api)
     app.include_router(console.router)
     app.include_router(audit_console.router)
