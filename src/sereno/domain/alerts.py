@@ -334,3 +334,67 @@ def _check_position(latitude: object, longitude: object) -> None:
         raise InvalidInput("latitude must be between -90 and 90")
     if isinstance(longitude, int | float) and not -180 <= longitude <= 180:
         raise InvalidInput("longitude must be between -180 and 180")
+
+
+# ---- the shared form --------------------------------------------------------------------------
+
+WIRE_FIELDS = ("category", "severity", "urgency", "certainty", "event", "headline",
+               "description", "status", "latitude", "longitude", "area", "count", "version")
+
+
+def to_wire(alert: Alert) -> dict[str, Any]:
+    """What a partner agency receives of ``alert`` (no media, no operator names, no internal
+    keys): the JSON body of ``alert.raised`` / ``alert.updated`` messages."""
+    wire: dict[str, Any] = {name: getattr(alert, name) for name in WIRE_FIELDS}
+    for name in ("category", "severity", "urgency", "certainty", "status"):
+        wire[name] = wire[name].value
+    wire.update(id=alert.id, agency_id=alert.agency_id, source=alert.source.value,
+                raised_at=alert.raised_at.isoformat(),
+                last_seen_at=(alert.last_seen_at or alert.raised_at).isoformat(),
+                cameras=list(alert.camera_ids))
+    return wire
+
+
+def copy_from_wire(wire: dict[str, Any], *, alert_id: str, agency_id: str,
+                   origin_node: str | None, at: datetime, redacted: bool,
+                   media_withheld: bool) -> Alert:
+    """``agency_id``'s received copy of a partner's alert (``InvalidInput`` if malformed)."""
+    try:
+        raised_at = datetime.fromisoformat(str(wire["raised_at"]))
+        copy = Alert.raise_new(
+            alert_id=alert_id, agency_id=agency_id, source=AlertSource.PARTNER,
+            category=str(wire["category"]), severity=str(wire["severity"]),
+            urgency=str(wire["urgency"]), certainty=str(wire["certainty"]),
+            event=str(wire["event"]), headline=str(wire["headline"]),
+            description=str(wire.get("description") or ""), at=raised_at,
+            by=f"partner:{wire['agency_id']}", latitude=wire.get("latitude"),
+            longitude=wire.get("longitude"), area=wire.get("area"),
+            camera_ids=[str(c) for c in wire.get("cameras") or []][:20],
+            origin_agency_id=str(wire["agency_id"]), origin_node=origin_node,
+            origin_alert_id=str(wire["id"]), redacted=redacted, media_withheld=media_withheld)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidInput(f"malformed shared alert: {error}") from None
+    copy.count = int(wire.get("count") or 1)
+    copy.updated_at = at
+    return copy
+
+
+def update_from_wire(copy: Alert, wire: dict[str, Any], at: datetime) -> list[str]:
+    """Apply a partner's newer version to its received copy; returns the changed fields.
+    A cancelled or finished original cancels the copy (operators' own state stays)."""
+    copied = ("event", "headline", "description", "latitude", "longitude", "area", "count")
+    changes: dict[str, Any] = {name: wire[name] for name in copied if name in wire}
+    try:
+        for name, kind in (("category", Category), ("severity", Severity),
+                           ("urgency", Urgency), ("certainty", Certainty)):
+            if name in wire:
+                changes[name] = parse_enum(kind, str(wire[name]), name)
+        if "last_seen_at" in wire:
+            changes["last_seen_at"] = datetime.fromisoformat(str(wire["last_seen_at"]))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(f"malformed shared alert update: {error}") from None
+    changed = copy.update_from_source(at, **changes)
+    if wire.get("status") in (AlertStatus.CANCELLED.value,) and copy.status.active:
+        copy.cancel(at)
+        changed.append("status")
+    return changed

@@ -24,6 +24,7 @@ from sereno.adapters.db.governance_repositories import (
     PeerRepository,
     PolicyRepository,
 )
+from sereno.adapters.db.outbox_repositories import InboxRepository, OutboxRepository
 from sereno.adapters.db.repositories import (
     AgencyRepository,
     AuditRepository,
@@ -75,6 +76,8 @@ class UnitOfWork(abc.ABC):
     alerts: AlertRepository
     agreements: AgreementRepository
     cap_messages: CapMessageRepository
+    outbox: OutboxRepository
+    inbox: InboxRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -141,6 +144,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.alerts = AlertRepository(self.session)
         self.agreements = AgreementRepository(self.session)
         self.cap_messages = CapMessageRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.inbox = InboxRepository(self.session)
         return super().__enter__()
 
     def __exit__(
