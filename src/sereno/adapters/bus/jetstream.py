@@ -235,6 +235,8 @@ class JetStreamTransport:
         logger.debug("NATS connection error: %r", exc)
 
     async def _on_disconnected(self) -> None:
+        if self._closed:
+            return  # our own close()
         logger.warning("disconnected from NATS at %s; reconnecting", mask_url(self.url))
 
     async def _on_reconnected(self) -> None:
