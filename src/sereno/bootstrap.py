@@ -38,6 +38,7 @@ from sereno.services import (
 from sereno.services import second_factor as second_factor_service
 from sereno.services.audit import Clock, utcnow
 from sereno.services.audit_log import TransparencyLog
+from sereno.services.event_relay import RELAYED, EventRelay
 from sereno.services.event_stream import EventStream
 from sereno.services.messagebus import CommandHandler, EventHandler, MessageBus
 from sereno.services.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
@@ -85,6 +86,13 @@ class Platform:
         from sereno.adapters.bus import build_transport
 
         return build_transport(self.settings.bus)
+
+    @cached_property
+    def event_relay(self) -> EventRelay:
+        """Alert events to and from this node's other processes over the transport."""
+        return EventRelay(self.transport, self.event_stream,
+                          group=f"console-{self.settings.node_name}",
+                          root=self.settings.bus.subject_root)
 
     def close(self) -> None:
         """Stop the transport (if it was built) and release database connections."""
@@ -214,6 +222,9 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
             lambda: SqlAlchemyUnitOfWork(session_factory), clock),
     )
     _subscribe_alerts(platform)
+    if settings.bus.relay_events:  # the transport connects on the first alert event
+        for relayed in RELAYED.values():
+            platform.bus.subscribe(relayed, lambda event: platform.event_relay.forward(event))
     if run_migrations:
         access_control.ensure_policies(platform.uow(), clock())
     return platform

@@ -63,6 +63,12 @@ class BusSettings(BaseModel):
     kind: Literal["inprocess", "nats"] | None = None
     nats_url: str = "nats://127.0.0.1:4222"
     stream: str = "SERENO"
+    subject_root: str = Field("sereno", pattern=r"^[A-Za-z0-9_-]{1,32}$",
+                              description="every subject of the node starts with it")
+    relay_events: bool | None = Field(
+        default=None, description="publish alert events on the transport and relay other "
+        "processes' into this one's consoles (default: on for production, off for embedded, "
+        "where one process serves everything)")
 
 
 class MediaSettings(BaseModel):
@@ -191,6 +197,8 @@ class Settings(BaseSettings):
     def _profile_defaults(self) -> Settings:
         if self.bus.kind is None:
             self.bus.kind = "inprocess" if self.profile is Profile.EMBEDDED else "nats"
+        if self.bus.relay_events is None:
+            self.bus.relay_events = self.profile is Profile.PRODUCTION
         if self.video.models_dir is None:
             self.video.models_dir = self.data_dir / "models"
         if self.video.enabled is None:

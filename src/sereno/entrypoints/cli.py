@@ -219,6 +219,14 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
 
         stop_anomalies = anomaly_worker.start_in_thread(platform,
                                                         settings.anomalies.interval_seconds)
+    if settings.bus.relay_events:  # other processes' alert events reach this one's consoles
+        from sereno.adapters.bus import TransportError
+
+        try:
+            platform.event_relay.start()
+        except TransportError as error:
+            err.print(f"warning: bus transport unavailable ({error}); this process's consoles "
+                      "show only the alerts it handles itself")
     out.print(f"Sereno ({settings.profile.value}) at http://{bind_host}:{bind_port}/ — "
               "Ctrl+C to stop")
     try:
@@ -234,6 +242,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
             stop_health.set()
         if video_node is not None:
             video_node.stop()
+        platform.close()
 
 
 @worker_app.command("stream-health")

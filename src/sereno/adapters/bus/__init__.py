@@ -22,10 +22,11 @@ def build_transport(settings: BusSettings) -> Transport:
     if settings.kind == "nats":
         from sereno.adapters.bus.jetstream import JetStreamTransport  # nats only when used
 
-        return JetStreamTransport(settings.nats_url, settings.stream)
+        return JetStreamTransport(settings.nats_url, settings.stream,
+                                  (f"{settings.subject_root}.>",))
     if settings.kind == "inprocess":
         from sereno.adapters.bus.in_process import InProcessTransport
 
-        return InProcessTransport(settings.stream)
+        return InProcessTransport(settings.stream, (f"{settings.subject_root}.>",))
     raise ValueError(f"bus.kind is {settings.kind!r}: load the settings through Settings, "
                      "which resolves it from the profile")
