@@ -171,6 +171,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
         commands.AttachEventClip: video.attach_event_clip,
         commands.AddWatchlistEntry: partial(watchlist.add_entry, clock=clock),
         commands.RemoveWatchlistEntry: watchlist.remove_entry,
+        commands.PublishWatchlistEntry: watchlist.publish_entry,
         commands.CreateUser: partial(accounts.create_user, hasher=hasher, clock=clock,
                                      policy=policy),
         commands.UpdateUser: partial(accounts.update_user, hasher=hasher, clock=clock,

@@ -149,12 +149,22 @@ class AddWatchlistEntry(Command):
     reason: str
     expires_at: datetime | None = None
     tolerance: int | None = None
+    published: bool = False  # matched on partners' cameras under their agreements too
 
 
 @dataclass(frozen=True)
 class RemoveWatchlistEntry(Command):
     by: Principal
     entry_id: str
+
+
+@dataclass(frozen=True)
+class PublishWatchlistEntry(Command):
+    """Publish an entry to partners' cameras (``published`` false: take it back)."""
+
+    by: Principal
+    entry_id: str
+    published: bool
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from sereno.domain import commands, events
 from sereno.domain.access import Permission, Principal
-from sereno.domain.cameras import Camera, Classification
+from sereno.domain.agreements import SharingAgreement
+from sereno.domain.cameras import Camera
 from sereno.domain.errors import InvalidInput, NotFound
 from sereno.domain.impact import camera_needs_assessment
 from sereno.domain.rules import (
@@ -26,6 +28,7 @@ from sereno.services.audit import Clock, record, refuse, require
 from sereno.services.cameras import changeable_or_refuse, visible_or_refuse
 from sereno.services.impact import centres_in_force
 from sereno.services.unit_of_work import UnitOfWork
+from sereno.services.watchlist import camera_watchlist
 from sereno.video.messages import CameraSpec
 
 logger = logging.getLogger(__name__)
@@ -210,18 +213,23 @@ def camera_specs(uow: UnitOfWork, *, analytics_fps: float, detect_fps: float,
     """
     with uow:
         specs = []
-        covered = centres_in_force(uow, now or datetime.now(UTC))
+        at = now or datetime.now(UTC)
+        covered = centres_in_force(uow, at)
         agencies = [a.id for a in uow.agencies.list()]
         wanted = uow.watchlist.for_agencies(agencies)
+        agreements: dict[str, Sequence[SharingAgreement]] = {}
         for camera in uow.cameras.all_active():
-            # A camera reports the plates wanted by the agencies that may see it.
-            watchers = set(agencies) if camera.classification is Classification.SHARED else {
-                camera.owner_agency_id}
+            # A camera reports the plates wanted by the agencies that may see it, and the
+            # published ones of partners sharing watchlists with its owner (ADR 0030).
+            owner = camera.owner_agency_id
+            if owner not in agreements:
+                agreements[owner] = uow.agreements.active_to(owner)
             watchlist = tuple(
                 {"plate": e.plate, "reason": e.reason, "agency_id": e.agency_id,
                  "expires": e.expires.isoformat() if e.expires else None,
+                 "starts": e.starts.isoformat() if e.starts else None,
                  "tolerance": e.tolerance, "entry_id": e.entry_id}
-                for e in wanted if e.agency_id in watchers)
+                for e in camera_watchlist(camera, wanted, agreements[owner], agencies, at))
             rules = tuple(
                 {"id": r.id, "camera_id": r.camera_id, "name": r.name, "kind": r.kind.value,
                  "points": r.points, "classes": list(r.classes),

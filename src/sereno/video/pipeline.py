@@ -87,7 +87,9 @@ class PlateStage:
             WatchlistEntry(plate=str(e["plate"]), reason=str(e["reason"]),
                            agency_id=str(e["agency_id"]),
                            expires=datetime.fromisoformat(e["expires"]) if e.get("expires")
-                           else None, tolerance=e.get("tolerance"), entry_id=e.get("entry_id"))
+                           else None, tolerance=e.get("tolerance"), entry_id=e.get("entry_id"),
+                           starts=datetime.fromisoformat(e["starts"]) if e.get("starts")
+                           else None)
             for e in entries])
         self.every_s = every_s
         self.cooldown_s = cooldown_s

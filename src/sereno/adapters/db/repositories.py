@@ -262,7 +262,7 @@ class WatchlistRepository:
         self.session.execute(plate_watchlist.insert().values(
             id=entry.entry_id, agency_id=entry.agency_id, plate=entry.plate, reason=entry.reason,
             expires_at=entry.expires, tolerance=entry.tolerance, created_by=created_by,
-            created_at=created_at))
+            created_at=created_at, published=entry.published))
 
     def get(self, entry_id: str) -> WatchlistEntry | None:
         row = self.session.execute(
@@ -271,6 +271,11 @@ class WatchlistRepository:
 
     def delete(self, entry_id: str) -> None:
         self.session.execute(plate_watchlist.delete().where(plate_watchlist.c.id == entry_id))
+
+    def set_published(self, entry_id: str, published: bool) -> None:
+        """Publish the entry to partners' cameras (or take it back)."""
+        self.session.execute(plate_watchlist.update().where(plate_watchlist.c.id == entry_id)
+                             .values(published=published))
 
     def for_agencies(self, agency_ids: Sequence[str]) -> list[WatchlistEntry]:
         rows = self.session.execute(
@@ -281,4 +286,5 @@ class WatchlistRepository:
     @staticmethod
     def _entry(r: Any) -> WatchlistEntry:
         return WatchlistEntry(plate=r.plate, reason=r.reason, agency_id=r.agency_id,
-                              expires=r.expires_at, tolerance=r.tolerance, entry_id=r.id)
+                              expires=r.expires_at, tolerance=r.tolerance, entry_id=r.id,
+                              published=bool(r.published))

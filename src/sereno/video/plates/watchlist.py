@@ -31,7 +31,9 @@ class WatchlistEntry:
     valid plate is kept uppercased without separators only if ``strict`` is false (partial
     plates from a witness, foreign plates). ``expires`` is compared with the read's time (both
     aware, or both naive). ``tolerance`` overrides the watchlist's default for this entry
-    (0 = exact only).
+    (0 = exact only). ``published``: the agency lets partners' cameras match it (under an
+    agreement that shares watchlists). ``starts``: the entry applies from then on (a copy
+    matched under an agreement that starts later).
     """
 
     plate: str
@@ -40,11 +42,14 @@ class WatchlistEntry:
     expires: datetime | None = None
     tolerance: int | None = None
     entry_id: str | None = None
+    published: bool = False
+    starts: datetime | None = None
 
     @classmethod
     def create(cls, plate: str, reason: str, agency_id: str, *,
                expires: datetime | None = None, tolerance: int | None = None,
-               entry_id: str | None = None, strict: bool = True) -> WatchlistEntry:
+               entry_id: str | None = None, strict: bool = True,
+               published: bool = False) -> WatchlistEntry:
         """An entry with its plate normalised; raises ``WatchlistError`` for a plate that
         cannot be one (unless ``strict`` is false) or a negative tolerance."""
         normalised = normalise_plate(plate)
@@ -56,11 +61,15 @@ class WatchlistEntry:
                 raise WatchlistError(f"{plate!r} holds characters no plate has")
         if tolerance is not None and tolerance < 0:
             raise WatchlistError("tolerance must be 0 or more")
-        return cls(normalised, reason, agency_id, expires, tolerance, entry_id)
+        return cls(normalised, reason, agency_id, expires, tolerance, entry_id,
+                   published)
 
     def active_at(self, at: datetime | None) -> bool:
-        """Whether the entry still applies at ``at`` (no time given: every entry applies)."""
-        return self.expires is None or at is None or at < self.expires
+        """Whether the entry applies at ``at`` (no time given: every entry applies)."""
+        if at is None:
+            return True
+        return ((self.starts is None or self.starts <= at)
+                and (self.expires is None or at < self.expires))
 
 
 @dataclass(frozen=True, slots=True)
