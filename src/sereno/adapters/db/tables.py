@@ -745,3 +745,21 @@ alert_subscriptions = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Registered CAP sources of an agency (ADR 0027): only their messages are imported; a pinned
+# certificate is the only key their signatures are checked against. Retired, never deleted.
+cap_sources = Table(
+    "cap_sources", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("certificate_pem", Text, nullable=True),
+    Column("fingerprint", String(64), nullable=True),  # SHA-256 of the certificate (DER)
+    Column("require_signature", Boolean, nullable=False, server_default=false()),
+    Column("registered_by", String(64), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
+    Column("retired_by", String(64), nullable=True),
+    Column("retired_at", UtcDateTime, nullable=True),
+)
+Index("ix_cap_sources_agency_id_sender", cap_sources.c.agency_id, cap_sources.c.sender)
