@@ -23,6 +23,7 @@ from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
 from tests.api.retention_cases import SCOPING as RETENTION_CASES
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import SCOPING as SECURITY_CASES
+from tests.api.shared_watchlist_cases import SCOPING as SHARED_WATCHLIST_CASES
 from tests.conftest import bearer, demo_code
 
 PRIVATE_CAMERA = "SEG-006"  # Segura EP, private
@@ -451,6 +452,7 @@ CASES: dict[tuple[str, str], Check] = {
     **EVIDENCE_CASES,
     **AUDIT_CASES,
     **ALERT_CASES,
+    **SHARED_WATCHLIST_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),

@@ -20,6 +20,7 @@ from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
 from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import AUDITED as SECURITY_AUDITED
+from tests.api.shared_watchlist_cases import AUDITED as SHARED_WATCHLIST_AUDITED
 from tests.api.streams import first_mjpeg_part, read_events
 from tests.api.test_agency_scoping import CASES, _console_login
 from tests.conftest import audit_rows, bearer
@@ -243,6 +244,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **EVIDENCE_AUDITED,
     **AUDIT_CONSOLE_AUDITED,
     **ALERT_AUDITED,
+    **SHARED_WATCHLIST_AUDITED,
 }
 
 

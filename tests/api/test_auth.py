@@ -13,6 +13,7 @@ from tests.api.governance_cases import PATH_IDS as GOVERNANCE_IDS
 from tests.api.retention_cases import PATH_IDS as RETENTION_PATH_IDS
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import PATH_IDS
+from tests.api.shared_watchlist_cases import PATH_IDS as SHARED_WATCHLIST_IDS
 from tests.api.test_agency_scoping import _console_login
 from tests.conftest import FakeClock, audit_rows, bearer
 
@@ -22,7 +23,8 @@ def _path(template: str) -> str:
             .replace("{rule_id}", "x").replace("{event_id}", "x").replace("{entry_id}", "x"))
     for name in (*PATH_IDS, *GOVERNANCE_IDS):  # the security and governance routes' ids
         path = path.replace(name, "x")
-    for name in (*RETENTION_PATH_IDS, *EVIDENCE_IDS, *AUDIT_CONSOLE_IDS, *ALERT_IDS):
+    for name in (*RETENTION_PATH_IDS, *EVIDENCE_IDS, *AUDIT_CONSOLE_IDS, *ALERT_IDS,
+                 *SHARED_WATCHLIST_IDS):
         path = path.replace(name, "x")
     return path
 
