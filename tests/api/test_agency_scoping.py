@@ -15,6 +15,8 @@ from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
 from tests.api.alert_cases import SCOPING as ALERT_CASES
+from tests.api.alert_stream_cases import CONSOLE as ALERT_STREAM_CONSOLE
+from tests.api.alert_stream_cases import SCOPING as ALERT_STREAM_CASES
 from tests.api.audit_console_cases import CONSOLE as AUDIT_CONSOLE
 from tests.api.audit_console_cases import SCOPING as AUDIT_CASES
 from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
@@ -452,6 +454,7 @@ CASES: dict[tuple[str, str], Check] = {
     **EVIDENCE_CASES,
     **AUDIT_CASES,
     **ALERT_CASES,
+    **ALERT_STREAM_CASES,
     **SHARED_WATCHLIST_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
@@ -459,6 +462,7 @@ CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}")
            ("POST", "/account/password"), ("POST", "/account/second-factor")}
 CONSOLE |= RETENTION_CONSOLE
 CONSOLE |= AUDIT_CONSOLE
+CONSOLE |= ALERT_STREAM_CONSOLE
 
 
 def _console_login(client: TestClient, username: str) -> None:

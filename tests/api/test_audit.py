@@ -14,6 +14,7 @@ from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
 from tests.api.alert_cases import AUDITED as ALERT_AUDITED
+from tests.api.alert_stream_cases import AUDITED as ALERT_STREAM_AUDITED
 from tests.api.audit_console_cases import AUDITED as AUDIT_CONSOLE_AUDITED
 from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
@@ -244,6 +245,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **EVIDENCE_AUDITED,
     **AUDIT_CONSOLE_AUDITED,
     **ALERT_AUDITED,
+    **ALERT_STREAM_AUDITED,
     **SHARED_WATCHLIST_AUDITED,
 }
 

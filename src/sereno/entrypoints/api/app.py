@@ -18,6 +18,7 @@ from sereno.entrypoints.api import errors
 from sereno.entrypoints.api.context import API_PREFIX
 from sereno.entrypoints.api.limits import BodySizeLimit, SecurityHeaders
 from sereno.entrypoints.api.routes import (
+    alert_stream,
     alerts,
     audit_log,
     audit_search,
@@ -35,7 +36,7 @@ from sereno.entrypoints.api.routes import (
     video,
     watchlist,
 )
-from sereno.entrypoints.web import audit_console, console
+from sereno.entrypoints.web import alert_console, audit_console, console
 from sereno.entrypoints.web.retention_page import router as retention_page_router
 from sereno.services.egress import MapTileGate
 from sereno.video.live import LiveHub
@@ -68,10 +69,12 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(audit_log.router)
     api.include_router(audit_search.router)
     api.include_router(evidence.router)
+    api.include_router(alert_stream.router)  # before /alerts/{alert_id} matches it
     api.include_router(alerts.router)
     app.include_router(api)
     app.include_router(console.router)
     app.include_router(audit_console.router)
+    app.include_router(alert_console.router)
     app.include_router(retention_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
