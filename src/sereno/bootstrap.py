@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property, partial
@@ -31,6 +32,7 @@ from sereno.services import (
     cameras,
     egress,
     impact,
+    integrations,
     security,
     video,
     watchlist,
@@ -45,7 +47,9 @@ from sereno.services.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 
 if TYPE_CHECKING:
     from sereno.adapters.bus import Transport
+    from sereno.adapters.secret_box import SecretBox
     from sereno.governance.egress import EgressClient
+    from sereno.governance.mqtt_egress import MqttPublisher
 
 
 @dataclass
@@ -94,6 +98,25 @@ class Platform:
                           group=f"console-{self.settings.node_name}",
                           root=self.settings.bus.subject_root)
 
+    @cached_property
+    def integration_secrets(self) -> SecretBox:
+        """Seals the HMAC keys of alert integrations (ADR 0029), under the node's sealing key."""
+        from sereno.adapters.secret_box import SecretBox
+
+        return SecretBox(sealing_key_from(self.settings), "integration")
+
+    @cached_property
+    def integration_wake(self) -> threading.Event:
+        """Set when an alert integration message is enqueued: the sender wakes up at once."""
+        return threading.Event()
+
+    @cached_property
+    def mqtt(self) -> MqttPublisher:
+        """The one MQTT client: approved ``mqtt`` destinations only (``governance/mqtt_egress``)."""
+        from sereno.governance.mqtt_egress import MqttPublisher
+
+        return MqttPublisher(self.egress, timeout_s=self.settings.integrations.timeout_seconds)
+
     def close(self) -> None:
         """Stop the transport (if it was built) and release database connections."""
         transport = self.__dict__.pop("transport", None)
@@ -121,18 +144,22 @@ def auth_policy_from(settings: Settings) -> accounts.AuthPolicy:
     )
 
 
-def second_factor_from(settings: Settings) -> TotpAuthenticator:
-    """The TOTP checker with the key that seals the secrets: ``auth.totp_key``, else (embedded
-    profile) ``<data_dir>/secrets/totp.key``, made on first start."""
+def sealing_key_from(settings: Settings) -> bytes:
+    """The node's key that seals secrets at rest (TOTP secrets; integration keys through
+    ``SecretBox``): ``auth.totp_key``, else (embedded profile) ``<data_dir>/secrets/totp.key``,
+    made on first start."""
     auth = settings.auth
     if auth.totp_key is not None:
-        key = parse_key(auth.totp_key.get_secret_value())
-    elif settings.profile is Profile.PRODUCTION:
+        return parse_key(auth.totp_key.get_secret_value())
+    if settings.profile is Profile.PRODUCTION:
         raise ValueError("the production profile needs SERENO_AUTH__TOTP_KEY (32 random bytes "
                          "in url-safe base64, the same on every node) to seal TOTP secrets")
-    else:
-        key = load_or_create_key(settings.data_dir / "secrets" / "totp.key")
-    return TotpAuthenticator(key, auth.totp_issuer)
+    return load_or_create_key(settings.data_dir / "secrets" / "totp.key")
+
+
+def second_factor_from(settings: Settings) -> TotpAuthenticator:
+    """The TOTP checker with the key that seals the secrets (``sealing_key_from``)."""
+    return TotpAuthenticator(sealing_key_from(settings), settings.auth.totp_issuer)
 
 
 def retention_storage(settings: Settings, media: LocalMediaStore) -> retention_service.Storage:
@@ -223,6 +250,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
             lambda: SqlAlchemyUnitOfWork(session_factory), clock),
     )
     _subscribe_alerts(platform)
+    _subscribe_integrations(platform)
     if settings.bus.relay_events:  # the transport connects on the first alert event
         for relayed in RELAYED.values():
             platform.bus.subscribe(relayed, lambda event: platform.event_relay.forward(event))
@@ -238,3 +266,13 @@ def _subscribe_alerts(platform: Platform) -> None:
                                                  publish=bus.publish, clock=clock))
     bus.subscribe(events.EventClipReady, partial(alerts.on_clip_ready, uow_factory=uow,
                                                  publish=bus.publish, clock=clock))
+
+
+def _subscribe_integrations(platform: Platform) -> None:
+    """Alerts go to the agency's subscribed tools (ADR 0029): enqueued here, sent by the
+    integrations worker, which the enqueueing wakes."""
+    handler = partial(integrations.on_alert_event, uow_factory=platform.uow,
+                      clock=platform.clock, wake=platform.integration_wake.set,
+                      console_url=platform.settings.integrations.console_url)
+    platform.bus.subscribe(events.AlertRaised, handler)
+    platform.bus.subscribe(events.AlertChanged, handler)

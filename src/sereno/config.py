@@ -148,6 +148,20 @@ class EgressSettings(BaseModel):
     max_response_bytes: int = Field(16 * 1024 * 1024, ge=1024)
 
 
+class IntegrationSettings(BaseModel):
+    """Alert integrations (webhooks, MQTT; ADR 0029): the sender in ``sereno serve``."""
+
+    in_server: bool = Field(True, description="run the webhook/MQTT sender in sereno serve")
+    sweep_seconds: float = Field(15.0, gt=0, le=3600,
+                                 description="look for due retries this often (an enqueued "
+                                             "message wakes the sender at once)")
+    retry_base_seconds: float = Field(2.0, gt=0, le=300)
+    retry_cap_seconds: float = Field(300.0, gt=0, le=3600)
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    console_url: str = Field("", description="the console's public address, for the link in "
+                                             "each message (empty: a path only)")
+
+
 class ConsoleSettings(BaseModel):
     default_language: Literal["es", "en"] = "es"
     map_tile_url: str = ""
@@ -179,6 +193,7 @@ class Settings(BaseSettings):
     egress: EgressSettings = EgressSettings()
     retention: RetentionSettings = RetentionSettings()
     anomalies: AnomalySettings = AnomalySettings()
+    integrations: IntegrationSettings = IntegrationSettings()
 
     @classmethod
     def settings_customise_sources(

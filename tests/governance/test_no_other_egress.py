@@ -58,6 +58,10 @@ NETWORK_IMPORT_ALLOWED = {
                                   "only to the node's own NATS server, bus.nats_url in the "
                                   "operator's settings, never to a destination chosen by data "
                                   "or users"),
+    "governance/mqtt_egress.py": ("paho", "the MQTT client of alert integrations (ADR 0029): "
+                                  "every connection is first checked by the egress client "
+                                  "(authorize_connection) against the approved mqtt "
+                                  "destinations, then goes to the checked address only"),
 }
 
 
@@ -182,3 +186,7 @@ def test_the_scanner_catches_what_it_should() -> None:
     assert _violations_in("adapters/bus/jetstream.py", "import nats.js\n") == []
     assert _violations_in("adapters/bus/jetstream.py", "import socket\n")
     assert _violations_in("adapters/bus/in_process.py", "import nats\n")
+    # The MQTT client may import paho, and nothing else that talks to the network.
+    assert _violations_in("governance/mqtt_egress.py", "import paho.mqtt.client\n") == []
+    assert _violations_in("governance/mqtt_egress.py", "import socket\n")
+    assert _violations_in("services/integrations.py", "import paho.mqtt.client\n")

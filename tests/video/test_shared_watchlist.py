@@ -13,11 +13,13 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from sereno.bootstrap import Platform
+from sereno.domain import events
 from sereno.domain.agreements import SharingAgreement
 from sereno.services.video import camera_specs
+from sereno.services.watchlist import agreement_changed
 from sereno.video.frames import Frame
 from sereno.video.messages import CameraSpec
-from sereno.video.node import VideoNode
+from sereno.video.node import RELOAD_ON, VideoNode
 from sereno.video.pipeline import AnalyticsStage, PlateStage
 from sereno.video.rules.engine import TrackedObject
 from tests.conftest import bearer
@@ -36,10 +38,13 @@ NORTH = {"type": "Polygon", "coordinates": [[(-79.90, -2.10), (-79.88, -2.10), (
 def _agreement(platform: Platform, *, share: bool = True, giver: str = POLICE,
                receiver: str = SEGURA, starts: timedelta = timedelta(hours=-1),
                ends: timedelta | None = None, area: dict[str, object] | None = None) -> str:
+    # Its alert terms never cover a plate hit (category Security): whether the watching
+    # agency's alert is then shared with the partner is alert sharing's decision (ADR 0025),
+    # not what this file tests.
     now = platform.clock()
     agreement = SharingAgreement.draft(
         agreement_id=str(uuid.uuid4()), from_agency_id=giver, to_agency_id=receiver,
-        title="Convenio de cooperación", categories=["Security"], min_severity="Minor",
+        title="Convenio de cooperación", categories=["Safety"], min_severity="Minor",
         valid_from=now + starts, valid_until=None if ends is None else now + ends,
         by="admin.policia", at=now, share_watchlists=share, area=area)
     with platform.uow() as uow:
@@ -155,3 +160,22 @@ def test_a_running_worker_honours_the_agreement_period(client: TestClient,
     hits = {name: [h.agency_id for h in stage.watchlist.match("GBC1234", at=moment)]
             for name, moment in at.items()}
     assert hits == {"before": [], "during": [POLICE], "after": []}
+
+
+def test_creating_or_revoking_a_sharing_agreement_reloads_the_workers(
+        platform: Platform) -> None:
+    now = platform.clock()
+    found: dict[bool, list[str]] = {}
+    for share in (True, False):
+        agreement = SharingAgreement.draft(
+            agreement_id=str(uuid.uuid4()), from_agency_id=POLICE, to_agency_id=SEGURA,
+            title="Convenio", categories=["Security"], min_severity="Minor", valid_from=now,
+            valid_until=None, by="admin.policia", at=now, share_watchlists=share)
+        with platform.uow() as uow:
+            uow.agreements.add(agreement)
+            agreement_changed(uow, agreement)
+            uow.commit()
+            found[share] = [e.agency_id for e in uow.collect_new_events()
+                            if isinstance(e, events.WatchlistChanged)]
+    assert found == {True: [POLICE, SEGURA], False: []}
+    assert events.WatchlistChanged in RELOAD_ON  # what the video node restarts its workers on

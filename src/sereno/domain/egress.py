@@ -26,6 +26,7 @@ class DestinationPurpose(StrEnum):
     WEBHOOK = "webhook"
     EXPORT_DESTINATION = "export_destination"
     MAP_TILES = "map_tiles"
+    MQTT = "mqtt"  # an MQTT broker that alert integrations publish to (ADR 0029)
 
 
 class DataClass(StrEnum):
@@ -48,7 +49,10 @@ class DestinationState(StrEnum):
     REVOKED = "revoked"
 
 
-DEFAULT_PORTS = {"https": 443, "http": 80}
+DEFAULT_PORTS = {"https": 443, "http": 80, "mqtts": 8883, "mqtt": 1883}
+HTTP_SCHEMES = ("http", "https")
+MQTT_SCHEMES = ("mqtt", "mqtts")  # an MQTT broker; its path prefix limits the topics
+PLAIN_SCHEMES = frozenset({"http", "mqtt"})  # unencrypted: loopback only
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,10 @@ def normalise_path(path: str) -> str:
     return normal + ("/" if decoded.endswith("/") and normal != "/" else "")
 
 
-def parse_target(url: str) -> Target:
+def parse_target(url: str, schemes: tuple[str, ...] = HTTP_SCHEMES) -> Target:
     """A URL as a normalised ``Target``; ``InvalidInput`` for anything that is not a plain
-    http(s) URL (user-info, fragments and non-numeric ports are refused). The query is dropped:
-    destinations are matched on origin and path."""
+    http(s) URL (or one of ``schemes``; user-info, fragments and non-numeric ports are refused).
+    The query is dropped: destinations are matched on origin and path."""
     text = url.strip()
     if any(ord(c) < 0x21 for c in text):
         raise InvalidInput("the URL has spaces or control characters")
@@ -137,8 +141,8 @@ def parse_target(url: str) -> Target:
     except ValueError as error:
         raise InvalidInput(f"not a usable URL: {error}") from None
     scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise InvalidInput("only http and https destinations exist")
+    if scheme not in schemes:
+        raise InvalidInput(f"only {' and '.join(schemes)} destinations exist here")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise InvalidInput("credentials in the URL are not allowed")
     if parts.fragment:
@@ -195,9 +199,11 @@ class EgressDestination:
         except ValueError:
             known = ", ".join(p.value for p in DestinationPurpose)
             raise InvalidInput(f"unknown purpose {purpose!r} (known: {known})") from None
-        target = parse_target(url)
-        if target.scheme != "https" and not target.is_loopback:
-            raise InvalidInput("destinations outside this machine must use https")
+        mqtt = kind is DestinationPurpose.MQTT  # a broker: mqtts://host:8883/topic-prefix
+        target = parse_target(url, MQTT_SCHEMES if mqtt else HTTP_SCHEMES)
+        if target.scheme in PLAIN_SCHEMES and not target.is_loopback:
+            raise InvalidInput("destinations outside this machine must use "
+                               + ("mqtts" if mqtt else "https"))
         ip = target.ip
         if ip is not None and (ip.is_unspecified or ip.is_multicast or ip.is_link_local):
             raise InvalidInput(f"{target.host} cannot be a destination")

@@ -38,7 +38,13 @@ from urllib.parse import urljoin, urlsplit
 
 from sereno.domain.access import Principal
 from sereno.domain.audit import Outcome
-from sereno.domain.egress import DataClass, DestinationPurpose, EgressDestination, Target
+from sereno.domain.egress import (
+    PLAIN_SCHEMES,
+    DataClass,
+    DestinationPurpose,
+    EgressDestination,
+    Target,
+)
 from sereno.domain.egress import parse_target as _parse_target
 from sereno.domain.errors import AccessDenied, InvalidInput, SerenoError
 from sereno.domain.events import Event
@@ -192,6 +198,35 @@ class EgressClient:
             "data_class": carried.value, "bytes": size, "hop": hop, "caller": who.username}
         try:
             target = self._target(url)
+        except _Refusal as refusal:
+            self._block(who, refusal, carried, facts, camera_ids, records)
+        return self._admit(who, purpose, carried, target, facts, camera_ids, records)
+
+    def authorize_connection(self, who: Principal, *, purpose: str, target: Target,
+                             data_class: str, protocol: str, size: int,
+                             records: Sequence[str] = ()) -> tuple[EgressDestination, str]:
+        """Check a connection that is not HTTP (an MQTT broker, ADR 0029) as ``send`` checks a
+        request: an approved, unrevoked destination of ``who``'s agency for ``purpose`` covering
+        ``target`` (scheme, host, port, path prefix); plain text only to loopback and only when
+        allowed; a host name only when it resolves to public addresses. Audited either way
+        (``egress.send``). Returns the destination and the address to connect to; raises
+        ``EgressBlocked`` (nothing may be sent: audited, alerted, a breach case for media or
+        personal data) or ``EgressFailed``."""
+        kind, carried = DestinationPurpose(purpose), DataClass(data_class)
+        facts: dict[str, Any] = {
+            "url": _shown(target.url), "method": protocol, "purpose": kind.value,
+            "data_class": carried.value, "bytes": size, "hop": 0, "caller": who.username}
+        try:
+            self._plain_text_check(target)
+        except _Refusal as refusal:
+            self._block(who, refusal, carried, facts, (), records)
+        destination, _, address = self._admit(who, kind, carried, target, facts, (), records)
+        return destination, address
+
+    def _admit(self, who: Principal, purpose: DestinationPurpose, carried: DataClass,
+               target: Target, facts: dict[str, Any], camera_ids: Sequence[str],
+               records: Sequence[str]) -> tuple[EgressDestination, Target, str]:
+        try:
             with self.uow_factory() as uow:
                 destination = approved_destination(uow, who.agency_id, purpose, target)
             if destination is None:
@@ -212,14 +247,17 @@ class EgressClient:
             target = _parse_target(url)
         except InvalidInput as error:
             raise _Refusal(f"unusable destination URL: {error.message}", None) from None
-        if target.scheme == "http":
-            if not target.is_loopback:
-                raise _Refusal("plain http leaves the machine unencrypted; https is required",
-                               target)
-            if not self.allow_plain_http_loopback:
-                raise _Refusal("plain http is disabled (egress.allow_plain_http_loopback)",
-                               target)
+        self._plain_text_check(target)
         return target
+
+    def _plain_text_check(self, target: Target) -> None:
+        if target.scheme in PLAIN_SCHEMES:
+            if not target.is_loopback:
+                raise _Refusal(f"plain {target.scheme} leaves the machine unencrypted; "
+                               "TLS is required", target)
+            if not self.allow_plain_http_loopback:
+                raise _Refusal(f"plain {target.scheme} is disabled "
+                               "(egress.allow_plain_http_loopback)", target)
 
     def _address(self, target: Target) -> str:
         """The address to connect to, after the DNS checks."""

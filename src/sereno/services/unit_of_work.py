@@ -24,6 +24,7 @@ from sereno.adapters.db.governance_repositories import (
     PeerRepository,
     PolicyRepository,
 )
+from sereno.adapters.db.integration_repositories import SubscriptionRepository
 from sereno.adapters.db.outbox_repositories import InboxRepository, OutboxRepository
 from sereno.adapters.db.repositories import (
     AgencyRepository,
@@ -78,6 +79,7 @@ class UnitOfWork(abc.ABC):
     cap_messages: CapMessageRepository
     outbox: OutboxRepository
     inbox: InboxRepository
+    subscriptions: SubscriptionRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -146,6 +148,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.cap_messages = CapMessageRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.inbox = InboxRepository(self.session)
+        self.subscriptions = SubscriptionRepository(self.session)
         return super().__enter__()
 
     def __exit__(

@@ -109,6 +109,16 @@ def _own_or_refuse(uow: UnitOfWork, who: Principal, entry_id: str,
     return entry
 
 
+def agreement_changed(uow: UnitOfWork, agreement: SharingAgreement) -> None:
+    """For the use-cases that create or revoke an agreement, inside their transaction: one
+    that shares watchlists changes what the receiver's cameras match, so the video workers
+    reload (``WatchlistChanged`` for both agencies). Ends and starts of an agreement need no
+    call: the workers' entries carry its period."""
+    if agreement.share_watchlists:
+        uow.emit(events.WatchlistChanged(agreement.from_agency_id))
+        uow.emit(events.WatchlistChanged(agreement.to_agency_id))
+
+
 def camera_watchlist(camera: Camera, wanted: Iterable[WatchlistEntry],
                      agreements: Sequence[SharingAgreement], agencies: Collection[str],
                      at: datetime) -> list[WatchlistEntry]:
