@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from sereno.adapters.bus import Transport
     from sereno.adapters.secret_box import SecretBox
     from sereno.governance.egress import EgressClient
+    from sereno.services.federation import Federation
     from sereno.governance.mqtt_egress import MqttPublisher
 
 
@@ -82,6 +83,23 @@ class Platform:
                             allow_plain_http_loopback=settings.allow_plain_http_loopback,
                             timeout_s=settings.timeout_seconds,
                             max_response_bytes=settings.max_response_bytes)
+
+    @cached_property
+    def federation(self) -> Federation:
+        """Signed envelopes to and from peer nodes (ADR 0026): the sender, the receivers by
+        kind, and the wake-up of the sender when a transaction enqueues."""
+        from sereno.services.federation import Federation
+        from sereno.services.federation_receivers import register_alert_receivers
+
+        workers = self.settings.workers
+        federation = Federation(
+            self.uow, clock=self.clock, key=self.audit_log.key, egress=lambda: self.egress,
+            node_agency_id=self.settings.node_agency_id, publish=self.bus.publish,
+            batch=workers.federation_batch, max_body_bytes=workers.federation_max_body_bytes,
+            timeout_s=workers.federation_timeout_seconds)
+        federation.install_wakeup(self.session_factory)
+        register_alert_receivers(federation, clock=self.clock, store=self.media)
+        return federation
 
     @cached_property
     def transport(self) -> Transport:

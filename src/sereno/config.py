@@ -89,6 +89,14 @@ class WorkerSettings(BaseModel):
                                                "records are sealed and a tree head signed")
     witness_interval_seconds: float = Field(300.0, ge=5, description="how often the signed "
                                             "head is sent to each peer node to countersign")
+    federation_interval_seconds: float = Field(
+        1.0, gt=0, le=300, description="how often the federation sender looks for messages "
+        "to peer nodes (an enqueue in the same process wakes it at once)")
+    federation_batch: int = Field(200, ge=1, le=1000, description="envelopes per POST")
+    federation_max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=65_536, le=64 * 1024 * 1024, description="largest federation "
+        "batch sent or accepted (the same on both nodes)")
+    federation_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
 
 class RetentionSettings(BaseModel):

@@ -30,6 +30,9 @@ PUBLIC = {
     # Another agency's node: authenticated by its Ed25519 signature against the pinned key, not
     # by a user credential; its refusals and acceptances are audited (tests/governance).
     ("POST", "/api/v1/witness/tree-heads"),
+    # Another agency's node delivering alerts: every envelope is signed by the peer node's
+    # pinned key and checked; refusals and acceptances are audited (tests/exchange).
+    ("POST", "/api/v1/federation/envelopes"),
 }
 
 

@@ -20,6 +20,7 @@ from tests.api.alert_stream_cases import SCOPING as ALERT_STREAM_CASES
 from tests.api.audit_console_cases import CONSOLE as AUDIT_CONSOLE
 from tests.api.audit_console_cases import SCOPING as AUDIT_CASES
 from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
+from tests.api.federation_cases import SCOPING as FEDERATION_CASES
 from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
 from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
 from tests.api.retention_cases import SCOPING as RETENTION_CASES
@@ -456,6 +457,7 @@ CASES: dict[tuple[str, str], Check] = {
     **ALERT_CASES,
     **ALERT_STREAM_CASES,
     **SHARED_WATCHLIST_CASES,
+    **FEDERATION_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),

@@ -17,6 +17,7 @@ from tests.api.alert_cases import AUDITED as ALERT_AUDITED
 from tests.api.alert_stream_cases import AUDITED as ALERT_STREAM_AUDITED
 from tests.api.audit_console_cases import AUDITED as AUDIT_CONSOLE_AUDITED
 from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
+from tests.api.federation_cases import AUDITED as FEDERATION_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
 from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
 from tests.api.routes_catalogue import PUBLIC, all_routes
@@ -247,6 +248,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **ALERT_AUDITED,
     **ALERT_STREAM_AUDITED,
     **SHARED_WATCHLIST_AUDITED,
+    **FEDERATION_AUDITED,
 }
 
 

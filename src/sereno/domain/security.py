@@ -28,6 +28,7 @@ class AlertKind(StrEnum):
     BREACH_OPENED = "breach_opened"
     BREACH_DEADLINE = "breach_deadline"
     IMPACT_ASSESSMENT_MISSING = "impact_assessment_missing"
+    FEDERATION_FORGED = "federation_forged"  # a peer node signed wrongly or claimed another agency
 
 
 class Severity(StrEnum):

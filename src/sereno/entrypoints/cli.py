@@ -26,6 +26,7 @@ from sereno.entrypoints import (
     cli_anomalies,
     cli_evidence,
     cli_exchange,
+    cli_federation,
     cli_governance,
     cli_security,
 )
@@ -49,6 +50,7 @@ app.add_typer(worker_app, name="worker")
 app.add_typer(cli_security.egress_app, name="egress")
 app.add_typer(cli_governance.audit_app, name="audit")
 app.add_typer(cli_exchange.cap_app, name="cap")
+app.add_typer(cli_federation.federation_app, name="federation")
 app.add_typer(cli_governance.policy_app, name="policy")
 app.add_typer(cli_governance.cases_app, name="cases")
 app.add_typer(cli_governance.peers_app, name="peers")
@@ -213,6 +215,9 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     from sereno.entrypoints.workers import audit_log as audit_log_worker
 
     stop_audit_log = audit_log_worker.start_in_thread(platform)
+    from sereno.entrypoints.workers import federation as federation_worker
+
+    stop_federation = federation_worker.start_in_thread(platform)
     stop_anomalies = None
     if settings.anomalies.in_server:
         from sereno.entrypoints.workers import anomalies as anomaly_worker
@@ -238,6 +243,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
         if stop_retention is not None:
             stop_retention.set()
         stop_audit_log.set()
+        stop_federation.set()
         if stop_health is not None:
             stop_health.set()
         if video_node is not None:

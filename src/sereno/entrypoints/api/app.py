@@ -26,6 +26,7 @@ from sereno.entrypoints.api.routes import (
     cameras,
     directory,
     evidence,
+    federation,
     governance,
     governance_registry,
     live,
@@ -69,6 +70,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(audit_log.router)
     api.include_router(audit_search.router)
     api.include_router(evidence.router)
+    api.include_router(federation.router)
     api.include_router(alert_stream.router)  # before /alerts/{alert_id} matches it
     api.include_router(alerts.router)
     app.include_router(api)
@@ -96,7 +98,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.add_middleware(BodySizeLimit, default_limit=http.max_body_bytes,
                        upload_limit=http.max_upload_bytes,
                        upload_paths=(f"{API_PREFIX}/camera-imports",
-                                     f"{API_PREFIX}/witness/tree-heads"))
+                                     f"{API_PREFIX}/witness/tree-heads",
+                                     f"{API_PREFIX}/federation/envelopes"))
     # Map tiles only from an approved map_tiles egress destination (checked now and again
     # while running; see docs/governance/egress.md).
     tiles = MapTileGate(platform.uow, platform.settings.console.map_tile_url)

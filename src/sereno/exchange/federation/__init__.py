@@ -1,0 +1,1 @@
+"""Node-to-node federation: the signed envelope two Sereno installations exchange (ADR 0026)."""
