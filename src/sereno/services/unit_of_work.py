@@ -16,6 +16,7 @@ from sereno.adapters.db.alert_repositories import (
 )
 from sereno.adapters.db.anomaly_repositories import AnomalyRepository, ShiftRepository
 from sereno.adapters.db.audit_search import AuditSearchRepository
+from sereno.adapters.db.cap_repositories import CapSourceRepository
 from sereno.adapters.db.evidence_repositories import EvidenceExportRepository, WatermarkRegistry
 from sereno.adapters.db.governance_repositories import (
     AccessProfileRepository,
@@ -77,6 +78,7 @@ class UnitOfWork(abc.ABC):
     alerts: AlertRepository
     agreements: AgreementRepository
     cap_messages: CapMessageRepository
+    cap_sources: CapSourceRepository
     outbox: OutboxRepository
     inbox: InboxRepository
     subscriptions: SubscriptionRepository
@@ -146,6 +148,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.alerts = AlertRepository(self.session)
         self.agreements = AgreementRepository(self.session)
         self.cap_messages = CapMessageRepository(self.session)
+        self.cap_sources = CapSourceRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.inbox = InboxRepository(self.session)
         self.subscriptions = SubscriptionRepository(self.session)
