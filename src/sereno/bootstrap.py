@@ -34,6 +34,7 @@ from sereno.services import (
     impact,
     integrations,
     security,
+    sharing,
     video,
     watchlist,
 )
@@ -269,6 +270,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
     )
     _subscribe_alerts(platform)
     _subscribe_integrations(platform)
+    _subscribe_sharing(platform)
     if settings.bus.relay_events:  # the transport connects on the first alert event
         for relayed in RELAYED.values():
             platform.bus.subscribe(relayed, lambda event: platform.event_relay.forward(event))
@@ -284,6 +286,20 @@ def _subscribe_alerts(platform: Platform) -> None:
                                                  publish=bus.publish, clock=clock))
     bus.subscribe(events.EventClipReady, partial(alerts.on_clip_ready, uow_factory=uow,
                                                  publish=bus.publish, clock=clock))
+
+
+def _subscribe_sharing(platform: Platform) -> None:
+    """Every alert an agency raises passes the sharing enforcement point; actions on received
+    copies go back to their origin (ADR 0025)."""
+    bus, settings = platform.bus, platform.settings
+    bus.subscribe(events.AlertRaised, partial(
+        sharing.on_alert_raised, uow_factory=platform.uow, publish=bus.publish,
+        clock=platform.clock, store=platform.media, data_dir=settings.data_dir,
+        node_name=settings.node_name))
+    bus.subscribe(events.AlertChanged, partial(
+        sharing.on_alert_changed, uow_factory=platform.uow, publish=bus.publish,
+        clock=platform.clock, store=platform.media, data_dir=settings.data_dir,
+        node_name=settings.node_name))
 
 
 def _subscribe_integrations(platform: Platform) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from sereno.bootstrap import Platform
 from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, RULES, USERS, demo_totp_secret
 from sereno.demo.media import prepare_sources
 from sereno.demo.shifts import seed_demo_shifts
 from sereno.domain.agencies import Agency, MonitoringCentre
+from sereno.domain.agreements import SharingAgreement
 from sereno.domain.audit import AuditRecord, Outcome
 from sereno.domain.cameras import Camera, CameraStatus, Classification, validate_camera
 from sereno.domain.governance import InvestigationCase
@@ -92,6 +95,7 @@ def seed_demo_city(platform: Platform) -> SeedReport:
     _seed_impact_assessments(platform)
     seed_demo_shifts(platform)
     _seed_cases(platform)
+    _seed_agreements(platform)
     return SeedReport(len(AGENCIES), len(CENTRES), len(CAMERAS), len(USERS),
                       tuple(p.name for p in clips))
 
@@ -173,4 +177,41 @@ def _seed_impact_assessments(platform: Platform) -> None:
                                       channel="cli", actor_username="system",
                                       object_type="impact_assessment",
                                       detail={"impact_assessments": made}))
+        uow.commit()
+
+
+#: The demo's sharing agreements (ADR 0025): Segura EP gives the police its alerts of every
+#: field it watches, with redacted pictures, and its shared cameras; the police give Segura EP
+#: their security alerts from Moderate up, and their shared cameras.
+DEMO_AGREEMENTS: tuple[dict[str, Any], ...] = (
+    {"from_agency_id": "segura-ep", "to_agency_id": "policia-nacional",
+     "title": "Segura EP → Policía Nacional: alertas y cámaras compartidas",
+     "categories": ["Security", "Safety", "Rescue", "Fire", "Transport", "Infra"],
+     "min_severity": "Minor", "include_media": True, "redact_faces": True,
+     "redact_plates": True, "share_footage": True},
+    {"from_agency_id": "policia-nacional", "to_agency_id": "segura-ep",
+     "title": "Policía Nacional → Segura EP: alertas de seguridad",
+     "categories": ["Security"], "min_severity": "Moderate", "include_media": False,
+     "redact_faces": True, "redact_plates": True, "share_footage": True},
+)
+DEMO_AGREEMENTS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _seed_agreements(platform: Platform) -> None:
+    """The demo agreements, once (a revoked one stays revoked)."""
+    now = platform.clock()
+    with platform.uow() as uow:
+        made = []
+        for terms in DEMO_AGREEMENTS:
+            agreement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "sereno-demo:agreement:"
+                                          f"{terms['from_agency_id']}>{terms['to_agency_id']}"))
+            if uow.agreements.get(agreement_id) is None:
+                uow.agreements.add(SharingAgreement.draft(
+                    agreement_id=agreement_id, valid_from=DEMO_AGREEMENTS_FROM,
+                    valid_until=None, by="system:demo", at=now, **terms))
+                made.append(agreement_id)
+        if made:
+            uow.audit.add(AuditRecord(at=now, action="demo.seed", outcome=Outcome.ALLOWED,
+                                      channel="cli", actor_username="system",
+                                      object_type="agreement", detail={"agreements": made}))
         uow.commit()

@@ -232,6 +232,7 @@ class IssueKind(StrEnum):
     SNAPSHOT = "snapshot"              # a camera's live snapshot
     DETECTION_SNAPSHOT = "detection_snapshot"  # a detection's stored snapshot
     DETECTION_CLIP = "detection_clip"  # a detection's stored clip
+    ALERT_SHARE = "alert_share"        # media of an alert shared with a partner agency
 
 
 @dataclass(eq=False)

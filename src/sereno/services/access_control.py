@@ -26,6 +26,7 @@ from sereno.domain.governance import (
 )
 from sereno.governance.policy.engine import (
     AccessContext,
+    AlertShareResource,
     CameraResource,
     Decision,
     PolicyDecisionPoint,
@@ -62,13 +63,17 @@ def decision_point(uow: UnitOfWork) -> PolicyDecisionPoint:
     return _decision_points[key]
 
 
-def camera_resource(uow: UnitOfWork, camera: Camera) -> CameraResource:
-    """A camera as the policies see it. Until sharing agreements exist (issue 5), a camera
-    classified ``shared`` is shared with every other agency of the platform (ADR 0004)."""
+def camera_resource(uow: UnitOfWork, camera: Camera, now: datetime | None = None
+                    ) -> CameraResource:
+    """A camera as the policies see it. A camera classified ``shared`` is shared with the
+    agencies an agreement in force from its owner gives footage to (``share_footage``; ADR
+    0025, which replaced ADR 0004's "every other agency")."""
     shared_with: frozenset[str] = frozenset()
     if camera.classification is Classification.SHARED:
-        shared_with = frozenset(a.id for a in uow.agencies.list()
-                                if a.id != camera.owner_agency_id)
+        at = now or utcnow()
+        shared_with = frozenset(
+            a.to_agency_id for a in uow.agreements.active_from(camera.owner_agency_id)
+            if a.share_footage and a.in_force(at) and a.to_agency_id != camera.owner_agency_id)
     sensitivity = max([SENSITIVITY_TAGS.get(t, 1) for t in camera.tags] or [1])
     return CameraResource(
         id=camera.id, owner_agency_id=camera.owner_agency_id,
@@ -148,7 +153,8 @@ def authorize_camera(uow: UnitOfWork, who: Principal, action: str, camera: Camer
                      object_id: str | None = None, now: datetime | None = None) -> Decision:
     """``authorize`` for a camera's footage (``object_*`` name what the audit record is about,
     e.g. a detection whose clip is asked for)."""
-    return authorize(uow, who, action, camera_resource(uow, camera), object_type=object_type,
+    return authorize(uow, who, action, camera_resource(uow, camera, now),
+                     object_type=object_type,
                      object_id=object_id or camera.id, object_agency_id=camera.owner_agency_id,
                      audit_action=audit_action, now=now)
 
@@ -160,6 +166,19 @@ def authorize_personal_data(uow: UnitOfWork, who: Principal, action: str, *,
     return authorize(uow, who, action, WatchlistResource(who.agency_id),
                      object_type=object_type, object_id=who.agency_id,
                      object_agency_id=who.agency_id, audit_action=audit_action)
+
+
+SHARING_PRINCIPAL = "system:sharing"
+
+
+def decide_share(uow: UnitOfWork, resource: AlertShareResource) -> Decision:
+    """Ask the policies whether an alert may leave its agency for ``resource.recipient``
+    (action ``alert.share``). The sharing component asks for the agency that raised the alert;
+    it records the decision itself (every share and every refusal, ``alert.share``)."""
+    subject = Subject(user_id=SHARING_PRINCIPAL, agency_id=resource.owner_agency_id,
+                      roles=frozenset({"system"}))
+    context = AccessContext(token_allows=True, channel="system")
+    return decision_point(uow).decide(subject, "alert.share", resource, context)
 
 
 def ensure_policies(uow: UnitOfWork, now: datetime) -> PolicyVersion:

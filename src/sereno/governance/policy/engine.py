@@ -21,6 +21,7 @@ from sereno.domain.errors import InvalidInput
 FOOTAGE_ACTIONS = ("footage.live", "footage.snapshot", "footage.clip", "footage.playback",
                    "footage.export")
 PERSONAL_DATA_ACTIONS = ("personal_data.read", "personal_data.write")
+SHARE_ACTIONS = ("alert.share",)
 DEFAULT_DENY = "no policy allows {action} to your roles and agency on this resource"
 
 
@@ -66,7 +67,34 @@ class WatchlistResource:
     owner_agency_id: str
 
 
-Resource = CameraResource | WatchlistResource
+@dataclass(frozen=True)
+class AlertShareResource:
+    """One alert about to leave its agency for ``recipient``, with what the agreement between
+    them says of it (``agreement`` is "" when there is none; ADR 0025)."""
+
+    alert_id: str
+    owner_agency_id: str
+    recipient: str
+    source: str
+    category: str
+    severity: str
+    agreement: str = ""
+    agreement_from: str = ""
+    agreement_status: str = "none"  # active | revoked | none
+    agreement_started: bool = False
+    agreement_ended: bool = False
+    category_covered: bool = False
+    severity_covered: bool = False
+    area_covered: bool = False
+    watchlist_hit: bool = False
+    shares_watchlists: bool = False
+    private_camera: bool = False
+    include_media: bool = False
+    redact_faces: bool = True
+    redact_plates: bool = True
+
+
+Resource = CameraResource | WatchlistResource | AlertShareResource
 
 
 @dataclass(frozen=True)
@@ -177,5 +205,13 @@ def _resource_entity(resource: Resource) -> dict[str, Any]:
             "classification": resource.classification, "centre": resource.centre_id,
             "sensitivity": resource.sensitivity, "masked": resource.masked,
             "shared_with": sorted(resource.shared_with)}}
+    if isinstance(resource, AlertShareResource):
+        attrs = {name: getattr(resource, name) for name in (
+            "recipient", "source", "category", "severity", "agreement", "agreement_from",
+            "agreement_status", "agreement_started", "agreement_ended", "category_covered",
+            "severity_covered", "area_covered", "watchlist_hit", "shares_watchlists",
+            "private_camera", "include_media", "redact_faces", "redact_plates")}
+        return {"uid": {"type": "SharedAlert", "id": resource.alert_id}, "parents": [],
+                "attrs": {"owner": resource.owner_agency_id, **attrs}}
     return {"uid": {"type": "Watchlist", "id": resource.owner_agency_id}, "parents": [],
             "attrs": {"owner": resource.owner_agency_id}}
