@@ -9,6 +9,7 @@ from sereno.bootstrap import Platform
 from tests.api.alert_cases import PATH_IDS as ALERT_IDS
 from tests.api.alert_stream_cases import PATH_IDS as ALERT_STREAM_IDS
 from tests.api.audit_console_cases import PATH_IDS as AUDIT_CONSOLE_IDS
+from tests.api.cap_cases import PATH_IDS as CAP_IDS
 from tests.api.evidence_cases import PATH_IDS as EVIDENCE_IDS
 from tests.api.governance_cases import PATH_IDS as GOVERNANCE_IDS
 from tests.api.retention_cases import PATH_IDS as RETENTION_PATH_IDS
@@ -26,6 +27,8 @@ def _path(template: str) -> str:
         path = path.replace(name, "x")
     for name in (*RETENTION_PATH_IDS, *EVIDENCE_IDS, *AUDIT_CONSOLE_IDS, *ALERT_IDS,
                  *SHARED_WATCHLIST_IDS, *ALERT_STREAM_IDS):
+        path = path.replace(name, "x")
+    for name in CAP_IDS:  # the CAP routes' ids
         path = path.replace(name, "x")
     return path
 

@@ -24,6 +24,7 @@ from sereno.entrypoints.api.routes import (
     audit_search,
     auth,
     cameras,
+    cap,
     directory,
     evidence,
     federation,
@@ -73,6 +74,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(federation.router)
     api.include_router(alert_stream.router)  # before /alerts/{alert_id} matches it
     api.include_router(alerts.router)
+    api.include_router(cap.router)
     app.include_router(api)
     app.include_router(console.router)
     app.include_router(audit_console.router)
@@ -99,7 +101,8 @@ def create_app(platform: Platform) -> FastAPI:
                        upload_limit=http.max_upload_bytes,
                        upload_paths=(f"{API_PREFIX}/camera-imports",
                                      f"{API_PREFIX}/witness/tree-heads",
-                                     f"{API_PREFIX}/federation/envelopes"))
+                                     f"{API_PREFIX}/federation/envelopes",
+                                     f"{API_PREFIX}/cap"))  # CAP: 2 MB, checked there
     # Map tiles only from an approved map_tiles egress destination (checked now and again
     # while running; see docs/governance/egress.md).
     tiles = MapTileGate(platform.uow, platform.settings.console.map_tile_url)
