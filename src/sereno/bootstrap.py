@@ -97,7 +97,8 @@ class Platform:
             self.uow, clock=self.clock, key=self.audit_log.key, egress=lambda: self.egress,
             node_agency_id=self.settings.node_agency_id, publish=self.bus.publish,
             batch=workers.federation_batch, max_body_bytes=workers.federation_max_body_bytes,
-            timeout_s=workers.federation_timeout_seconds)
+            timeout_s=workers.federation_timeout_seconds,
+            retry_cap_s=workers.federation_retry_cap_seconds)
         federation.install_wakeup(self.session_factory)
         register_alert_receivers(federation, clock=self.clock, store=self.media)
         return federation

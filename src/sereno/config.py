@@ -97,6 +97,9 @@ class WorkerSettings(BaseModel):
         8 * 1024 * 1024, ge=65_536, le=64 * 1024 * 1024, description="largest federation "
         "batch sent or accepted (the same on both nodes)")
     federation_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    federation_retry_cap_seconds: float = Field(
+        30.0, ge=1, le=3600, description="longest wait between two attempts to a peer that "
+        "does not answer (exponential backoff from 0.5 s, with jitter)")
 
 
 class RetentionSettings(BaseModel):

@@ -106,11 +106,12 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
 
-def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+def backoff_seconds(attempts: int, rng: random.Random | None = None, *,
+                    cap_s: float = BACKOFF_CAP_S) -> float:
     """Delay before the next attempt after ``attempts`` failed ones: 0.5 s doubling, capped at
-    30 s, with jitter (50-100 % of it) so that nodes coming back do not retry in step."""
-    delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * float(2 ** min(attempts, 16)))
-    return delay * (rng or random.Random()).uniform(0.5, 1.0)
+    ``cap_s`` (30 s), with jitter (50-100 % of it) so that senders do not retry in step."""
+    delay = min(cap_s, BACKOFF_BASE_S * float(2 ** min(attempts, 16)))
+    return delay * (rng or random.Random()).uniform(0.5, 1.0)  # noqa: S311 (jitter, not a secret)
 
 
 def hosted_here(uow: UnitOfWork, agency_id: str) -> bool:
@@ -144,7 +145,8 @@ class Federation:
     def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock, key: NodeKey,
                  egress: Callable[[], Any], node_agency_id: str,
                  publish: Callable[[Event], None] | None = None, batch: int = 200,
-                 max_body_bytes: int = 4 * 1024 * 1024, timeout_s: float = 10.0) -> None:
+                 max_body_bytes: int = 4 * 1024 * 1024, timeout_s: float = 10.0,
+                 retry_cap_s: float = BACKOFF_CAP_S) -> None:
         self.uow, self.clock, self.key = uow, clock, key
         self._egress = egress
         self.node_agency_id = node_agency_id
@@ -152,6 +154,7 @@ class Federation:
         self.batch = batch
         self.max_body_bytes = max_body_bytes
         self.timeout_s = timeout_s
+        self.retry_cap_s = retry_cap_s
         self.receivers: dict[str, Receiver] = {}
         self.wakeup = threading.Event()
 
@@ -445,7 +448,7 @@ class Federation:
 
     def _fail(self, uow: UnitOfWork, messages: list[OutboxMessage], error: str,
               now: datetime) -> None:
-        delay = backoff_seconds(messages[0].attempts)
+        delay = backoff_seconds(messages[0].attempts, cap_s=self.retry_cap_s)
         uow.outbox.mark_failed([m.id for m in messages], error,
                                now + timedelta(seconds=delay))
         logger.warning("federation: %d message(s) to %s failed (%s); next try in %.1f s",
