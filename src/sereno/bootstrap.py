@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,8 +52,8 @@ if TYPE_CHECKING:
     from sereno.adapters.bus import Transport
     from sereno.adapters.secret_box import SecretBox
     from sereno.governance.egress import EgressClient
-    from sereno.services.federation import Federation
     from sereno.governance.mqtt_egress import MqttPublisher
+    from sereno.services.federation import Federation
 
 
 @dataclass
@@ -114,8 +116,11 @@ class Platform:
     @cached_property
     def event_relay(self) -> EventRelay:
         """Alert events to and from this node's other processes over the transport."""
+        # One durable group per serving process (host and port), so that every process gets
+        # every event and a restarted one resumes where it stopped.
+        process = f"{self.settings.node_name}-{socket.gethostname()}-{self.settings.http.port}"
         return EventRelay(self.transport, self.event_stream,
-                          group=f"console-{self.settings.node_name}",
+                          group="console-" + re.sub(r"[^A-Za-z0-9_-]", "_", process)[:56],
                           root=self.settings.bus.subject_root)
 
     @cached_property

@@ -26,8 +26,8 @@ def processes(database_url: str, tmp_path: Path, media_root: Path) -> Iterator[l
     bus = {"kind": "nats", "nats_url": NATS_URL, "stream": f"TEST_RELAY_{tag}",
            "subject_root": f"r{tag}", "relay_events": True}
     built = [bootstrap(settings_for(tmp_path / name, database_url, media_root, bus=bus,
-                                     node_name=f"relay-{tag}"))
-             for name in ("api-1", "api-2")]
+                                     node_name=f"relay-{tag}", http={"port": port}))
+             for name, port in (("api-1", 18081), ("api-2", 18082))]
     yield built
     for platform in built:
         platform.close()
@@ -51,15 +51,17 @@ def test_an_alert_raised_in_one_process_reaches_the_other_once(
     first.event_relay.start()
     with second.event_stream.subscribe() as seen_by_second, \
             first.event_stream.subscribe() as seen_by_first:
+        assert first.event_relay.group != second.event_relay.group  # each gets every event
         alert_id = _raise(first, "Robo en la Bahía")
         wait_until(lambda: any(isinstance(e, events.AlertRaised) and e.alert_id == alert_id
                                for e in list(seen_by_second)), timeout=10)
         with second.uow() as uow:
             assert uow.alerts.get(alert_id) is not None  # the same node, the same database
         # The raising process had it directly; its relay does not hand it a second copy.
-        assert [e.alert_id for e in seen_by_first if isinstance(e, events.AlertRaised)] == [
-            alert_id]
-        raised = [e for e in seen_by_second if isinstance(e, events.AlertRaised)]
+        assert [e.alert_id for e in seen_by_first if isinstance(e, events.AlertRaised)
+                and e.agency_id == "segura-ep"] == [alert_id]
+        raised = [e for e in seen_by_second if isinstance(e, events.AlertRaised)
+                  and e.agency_id == "segura-ep"]
         assert [e.alert_id for e in raised] == [alert_id]
         assert raised[0].severity == "Severe" and raised[0].agency_id == "segura-ep"
 
