@@ -6,11 +6,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sereno.bootstrap import Platform
+from tests.api.agreement_cases import PATH_IDS as AGREEMENT_IDS
 from tests.api.alert_cases import PATH_IDS as ALERT_IDS
 from tests.api.alert_stream_cases import PATH_IDS as ALERT_STREAM_IDS
 from tests.api.audit_console_cases import PATH_IDS as AUDIT_CONSOLE_IDS
 from tests.api.cap_cases import PATH_IDS as CAP_IDS
 from tests.api.evidence_cases import PATH_IDS as EVIDENCE_IDS
+from tests.api.integration_cases import PATH_IDS as INTEGRATION_IDS
 from tests.api.governance_cases import PATH_IDS as GOVERNANCE_IDS
 from tests.api.retention_cases import PATH_IDS as RETENTION_PATH_IDS
 from tests.api.routes_catalogue import PUBLIC, all_routes
@@ -26,9 +28,11 @@ def _path(template: str) -> str:
     for name in (*PATH_IDS, *GOVERNANCE_IDS):  # the security and governance routes' ids
         path = path.replace(name, "x")
     for name in (*RETENTION_PATH_IDS, *EVIDENCE_IDS, *AUDIT_CONSOLE_IDS, *ALERT_IDS,
-                 *SHARED_WATCHLIST_IDS, *ALERT_STREAM_IDS):
+                 *SHARED_WATCHLIST_IDS, *ALERT_STREAM_IDS, *INTEGRATION_IDS):
         path = path.replace(name, "x")
     for name in CAP_IDS:  # the CAP routes' ids
+        path = path.replace(name, "x")
+    for name in AGREEMENT_IDS:  # the agreement routes' ids
         path = path.replace(name, "x")
     return path
 

@@ -28,6 +28,7 @@ from sereno.entrypoints import (
     cli_exchange,
     cli_federation,
     cli_governance,
+    cli_integrations,
     cli_security,
 )
 from sereno.entrypoints.cli_common import AsUser, act_as, err, fail, out, start_platform
@@ -59,6 +60,7 @@ app.add_typer(cli_security.dpia_app, name="dpia")
 app.add_typer(cli_evidence.evidence_app, name="evidence")
 app.add_typer(cli_anomalies.anomalies_app, name="anomalies")
 app.add_typer(cli_anomalies.shifts_app, name="shifts")
+app.add_typer(cli_integrations.integrations_app, name="integrations")
 app.command("trace-leak")(cli_evidence.trace_leak)
 retention_app = typer.Typer(help="Retention periods, legal holds and the purge.",
                             no_args_is_help=True)
@@ -224,6 +226,11 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
 
         stop_anomalies = anomaly_worker.start_in_thread(platform,
                                                         settings.anomalies.interval_seconds)
+    stop_integrations = None
+    if settings.integrations.in_server:  # alert webhooks and MQTT (ADR 0029)
+        from sereno.entrypoints.workers import integrations as integration_worker
+
+        stop_integrations = integration_worker.start_in_thread(platform)
     if settings.bus.relay_events:  # other processes' alert events reach this one's consoles
         from sereno.adapters.bus import TransportError
 
@@ -238,6 +245,8 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
         uvicorn.run(app_, host=bind_host, port=bind_port, log_level="info",
                     proxy_headers=False, server_header=False)
     finally:
+        if stop_integrations is not None:
+            stop_integrations.set()
         if stop_anomalies is not None:
             stop_anomalies.set()
         if stop_retention is not None:

@@ -30,6 +30,7 @@ from sereno.entrypoints.api.routes import (
     federation,
     governance,
     governance_registry,
+    integrations,
     live,
     metrics,
     retention,
@@ -71,6 +72,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(audit_log.router)
     api.include_router(audit_search.router)
     api.include_router(evidence.router)
+    api.include_router(integrations.router)
     api.include_router(federation.router)
     api.include_router(alert_stream.router)  # before /alerts/{alert_id} matches it
     api.include_router(alerts.router)
