@@ -15,6 +15,7 @@ from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
 from tests.api.agreement_cases import SCOPING as AGREEMENT_CASES
+from tests.api.agreement_cases import SCOPING as AGREEMENT_CASES
 from tests.api.alert_cases import SCOPING as ALERT_CASES
 from tests.api.alert_stream_cases import CONSOLE as ALERT_STREAM_CONSOLE
 from tests.api.alert_stream_cases import SCOPING as ALERT_STREAM_CASES
@@ -458,6 +459,7 @@ CASES: dict[tuple[str, str], Check] = {
     **EVIDENCE_CASES,
     **AUDIT_CASES,
     **ALERT_CASES,
+    **AGREEMENT_CASES,
     **AGREEMENT_CASES,
     **CAP_CASES,
     **INTEGRATION_CASES,

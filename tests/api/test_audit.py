@@ -14,6 +14,7 @@ from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
 from tests.api.agreement_cases import AUDITED as AGREEMENT_AUDITED
+from tests.api.agreement_cases import AUDITED as AGREEMENT_AUDITED
 from tests.api.alert_cases import AUDITED as ALERT_AUDITED
 from tests.api.alert_stream_cases import AUDITED as ALERT_STREAM_AUDITED
 from tests.api.audit_console_cases import AUDITED as AUDIT_CONSOLE_AUDITED
@@ -249,6 +250,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **EVIDENCE_AUDITED,
     **AUDIT_CONSOLE_AUDITED,
     **ALERT_AUDITED,
+    **AGREEMENT_AUDITED,
     **AGREEMENT_AUDITED,
     **CAP_AUDITED,
     **INTEGRATION_AUDITED,

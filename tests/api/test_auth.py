@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from sereno.bootstrap import Platform
 from tests.api.agreement_cases import PATH_IDS as AGREEMENT_IDS
+from tests.api.agreement_cases import PATH_IDS as AGREEMENT_IDS
 from tests.api.alert_cases import PATH_IDS as ALERT_IDS
 from tests.api.alert_stream_cases import PATH_IDS as ALERT_STREAM_IDS
 from tests.api.audit_console_cases import PATH_IDS as AUDIT_CONSOLE_IDS
@@ -31,6 +32,8 @@ def _path(template: str) -> str:
                  *SHARED_WATCHLIST_IDS, *ALERT_STREAM_IDS, *INTEGRATION_IDS):
         path = path.replace(name, "x")
     for name in CAP_IDS:  # the CAP routes' ids
+        path = path.replace(name, "x")
+    for name in AGREEMENT_IDS:  # the agreement routes' ids
         path = path.replace(name, "x")
     for name in AGREEMENT_IDS:  # the agreement routes' ids
         path = path.replace(name, "x")

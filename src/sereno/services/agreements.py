@@ -1,6 +1,8 @@
 """Sharing agreements: written by the giving agency's administrators, read by both agencies,
-revoked (never deleted) by the giver. Every call audited (``agreement.*``). What an agreement
-lets through is decided at the sharing enforcement point (``services/sharing``, ADR 0025)."""
+revoked (never deleted) by the giver. Every call audited (``agreement.*``). Create and revoke
+emit the events of ``watchlist.agreement_changed``: the caller publishes them after return.
+What an agreement lets through is decided at the sharing enforcement point (``services/sharing``,
+ADR 0025)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 from sereno.domain.access import Permission, Principal
 from sereno.domain.agreements import SharingAgreement
 from sereno.domain.errors import AccessDenied, Conflict, InvalidInput, NotFound, SerenoError
+from sereno.services import watchlist
 from sereno.services.audit import Clock, record, refuse, require
 from sereno.services.unit_of_work import UnitOfWork
 
@@ -72,6 +75,7 @@ def create_agreement(uow: UnitOfWork, who: Principal, draft: AgreementDraft,
         except SerenoError as error:
             refuse(uow, who, action, error, object_type=OBJECT, object_agency_id=giver)
         uow.agreements.add(agreement)
+        watchlist.agreement_changed(uow, agreement)
         record(uow, who, action, object_type=OBJECT, object_id=agreement.id,
                object_agency_id=giver, reason=agreement.title, detail=summary(agreement),
                now=now)
@@ -120,6 +124,7 @@ def revoke_agreement(uow: UnitOfWork, who: Principal, agreement_id: str, reason:
         except (Conflict, InvalidInput) as error:
             refuse(uow, who, action, error, object_type=OBJECT, object_id=agreement.id,
                    object_agency_id=agreement.from_agency_id)
+        watchlist.agreement_changed(uow, agreement)
         record(uow, who, action, object_type=OBJECT, object_id=agreement.id,
                object_agency_id=agreement.from_agency_id, reason=agreement.revoke_reason,
                detail=summary(agreement), now=now)

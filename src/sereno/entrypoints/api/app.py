@@ -18,6 +18,7 @@ from sereno.entrypoints.api import errors
 from sereno.entrypoints.api.context import API_PREFIX
 from sereno.entrypoints.api.limits import BodySizeLimit, SecurityHeaders
 from sereno.entrypoints.api.routes import (
+    agreements,
     alert_stream,
     alerts,
     audit_log,
@@ -76,6 +77,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(federation.router)
     api.include_router(alert_stream.router)  # before /alerts/{alert_id} matches it
     api.include_router(alerts.router)
+    api.include_router(agreements.router)
     api.include_router(cap.router)
     app.include_router(api)
     app.include_router(console.router)
