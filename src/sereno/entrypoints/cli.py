@@ -23,6 +23,7 @@ from sereno.config import Profile, load_settings
 from sereno.domain import commands
 from sereno.domain.errors import SerenoError
 from sereno.entrypoints import (
+    cli_agreements,
     cli_anomalies,
     cli_evidence,
     cli_exchange,
@@ -51,6 +52,7 @@ app.add_typer(worker_app, name="worker")
 app.add_typer(cli_security.egress_app, name="egress")
 app.add_typer(cli_governance.audit_app, name="audit")
 app.add_typer(cli_exchange.cap_app, name="cap")
+app.add_typer(cli_agreements.agreements_app, name="agreements")
 app.add_typer(cli_federation.federation_app, name="federation")
 app.add_typer(cli_governance.policy_app, name="policy")
 app.add_typer(cli_governance.cases_app, name="cases")
