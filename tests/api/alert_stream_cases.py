@@ -71,28 +71,33 @@ def read_stream(client: TestClient, headers: dict[str, str], trigger: Callable[[
 
 def alert_stream(client: TestClient, headers: dict[str, str], _: str) -> None:
     platform = _platform(client)
+    segura: list[str] = []
 
     def trigger() -> None:
-        segura_alert(platform)  # Segura EP's private camera: never on a police stream
+        segura.append(segura_alert(platform))  # Segura EP's queue: never on a police stream
         police_detection(platform)  # the police's own: ends the reading
 
     status, received = read_stream(
         client, headers, trigger,
-        lambda got: any(a["agency"] == "policia-nacional" for _, a in got), timeout_s=20)
+        lambda got: any(a["cameras"] == ["PN-001"] for _, a in got), timeout_s=20)
     if status == 200:
         assert received, "the police's own alert never arrived"
+        # Only the police queue: their own alerts and the copies an agreement gives them.
         assert {a["agency"] for _, a in received} == {"policia-nacional"}
-        assert all("SEG-006" not in a["cameras"] for _, a in received)
+        assert segura[0] not in {a["id"] for _, a in received}
+        assert all(a["origin_agency"] in (None, "segura-ep") for _, a in received)
     else:
         assert status == 403  # roles without ALERT_READ (admins)
 
 
 def alerts_page(client: TestClient, headers: dict[str, str], _: str) -> None:
-    segura_alert(_platform(client))
+    alert_id = segura_alert(_platform(client))
     response = client.get("/alerts", headers={"Accept": "text/html"})
     assert response.status_code in (200, 403), response.text
-    assert "segura-ep" not in response.text.split("<main>")[1]
-    assert "SEG-006" not in response.text and "Parque Centenario" not in response.text
+    assert alert_id not in response.text
+    if response.status_code == 200:
+        config = json.loads(response.text.split('id="alerts-config">')[1].split("</script>")[0])
+        assert {a["agency"] for a in config["alerts"]} <= {"policia-nacional"}
 
 
 SCOPING: dict[tuple[str, str], Check] = {

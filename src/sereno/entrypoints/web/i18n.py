@@ -564,7 +564,7 @@ MESSAGES["es"].update({
     "alerts.dismiss_reason": "Motivo (obligatorio)", "alerts.dismiss_submit": "Descartar",
     "alerts.cancel": "Cancelar", "alerts.close_help": "Cerrar",
     "alerts.reason_needed": "Escriba el motivo del descarte.",
-    "alerts.done": "{action}: {headline}", "alerts.failed": "No se pudo {action}: {why}",
+    "alerts.done": "{status}: {headline}", "alerts.failed": "No se pudo {action}: {why}",
     "alerts.read_only": "Su rol puede ver la cola pero no actuar sobre las alertas.",
     "alerts.new": "Nueva alerta: {headline}",
 })
@@ -614,7 +614,7 @@ MESSAGES["en"].update({
     "alerts.dismiss_reason": "Reason (required)", "alerts.dismiss_submit": "Dismiss",
     "alerts.cancel": "Cancel", "alerts.close_help": "Close",
     "alerts.reason_needed": "Write why the alert is dismissed.",
-    "alerts.done": "{action}: {headline}", "alerts.failed": "Could not {action}: {why}",
+    "alerts.done": "{status}: {headline}", "alerts.failed": "Could not {action}: {why}",
     "alerts.read_only": "Your role may see the queue but not act on alerts.",
     "alerts.new": "New alert: {headline}",
 })

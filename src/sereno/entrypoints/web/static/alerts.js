@@ -85,7 +85,7 @@
     const what = element("td", "what");
     what.append(element("span", "headline", alert.headline));
     if (alert.event && alert.event !== alert.headline) {
-      what.append(element("span", "event muted", alert.event));
+      what.append(element("span", "alert-event muted", alert.event));
     }
     const status = element("td", "status");
     status.appendChild(element("span", "status-badge st-" + alert.status,
@@ -222,7 +222,8 @@
       const changed = await api("POST", "/api/v1/alerts/" + encodeURIComponent(alert.id) + "/" +
                                 action, note ? { note: note } : null);
       upsert(changed, false);
-      say(t("alerts.done", { action: name, headline: changed.headline }), false);
+      say(t("alerts.done", { status: t("alerts.status." + changed.status),
+                             headline: changed.headline }), false);
       if (opened === changed.id) openDetail(changed.id);  // the timeline grew
     } catch (error) {
       say(t("alerts.failed", { action: name.toLowerCase(), why: error.message }), true);
@@ -436,7 +437,7 @@
 
   function paintMute() {
     muteButton.setAttribute("aria-pressed", String(muted));
-    muteButton.querySelector(".icon").textContent = muted ? "🔕" : "🔔";
+    muteButton.querySelector(".icon").textContent = muted ? "∅" : "♪";
     muteButton.querySelector(".label").textContent = t(muted ? "alerts.sound_off"
                                                              : "alerts.sound_on");
   }
