@@ -491,8 +491,9 @@ def _first_of_each_source(pending: Iterable[OutboxMessage]) -> dict[str, OutboxM
 
 
 def _data_class(messages: list[OutboxMessage]) -> str:
-    """The most sensitive class a batch carries (media when any payload has some)."""
-    if any((m.payload.get("media") or {}) for m in messages):
+    """The most sensitive class a batch carries (media when any payload has a file)."""
+    if any(key.endswith("_b64") for m in messages
+           for key in (m.payload.get("media") or {})):
         return "media"
     return "operational"
 
