@@ -21,6 +21,7 @@ bench: install system-deps ## benchmark figures beside their limits (not part of
 	$(PY) bench/video.py
 	$(PY) bench/audit.py
 	$(PY) bench/watermark.py
+	$(PY) bench/exchange.py
 
 install: $(STAMP)
 

@@ -69,3 +69,12 @@ def test_watermark_benchmark_reports_its_figures() -> None:
     for key in ("psnr_db_min", "embed_ms_720p", "detect_ms_720p"):
         value = report[key]
         assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
+
+
+def test_exchange_benchmark_reports_its_figures() -> None:
+    report = _last_json("exchange.py", "--rates", "20", "--seconds", "1")
+    for key in ("console_push_p99_ms", "peer_delivery_p99_ms", "nats_roundtrip_p99_ms",
+                "http_roundtrip_p99_ms"):
+        value = report[key]
+        assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
+    assert report["lost"] == 0 and report["duplicated"] == 0
