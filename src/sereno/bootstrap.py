@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -118,7 +118,7 @@ class Platform:
         """Alert events to and from this node's other processes over the transport."""
         # One durable group per serving process (host and port), so that every process gets
         # every event and a restarted one resumes where it stopped.
-        process = f"{self.settings.node_name}-{socket.gethostname()}-{self.settings.http.port}"
+        process = f"{self.settings.node_name}-{os.uname().nodename}-{self.settings.http.port}"
         return EventRelay(self.transport, self.event_stream,
                           group="console-" + re.sub(r"[^A-Za-z0-9_-]", "_", process)[:56],
                           root=self.settings.bus.subject_root)
