@@ -38,13 +38,17 @@ def test_the_stream_carries_the_agency_s_alerts_as_the_api_shapes_them(
         client, headers, trigger,
         lambda got: any(a["status"] == "acknowledged" for _, a in got))
     assert status == 200
+    # Segura EP's queue only: its own alerts and the copies the demo agreement brings from the
+    # police (held by Segura EP, marked with their origin), never the police's original.
     assert {a["agency"] for _, a in received} == {"segura-ep"}
-    names = [name for name, _ in received]
-    assert names[0] == "AlertRaised" and names[-1] == "AlertChanged"
-    first, last = received[0][1], received[-1][1]
-    assert first["id"] == last["id"] == raised[0]
-    assert first["status"] == "open" and last["acknowledged_by"] == "operator.segura"
-    assert last["version"] > first["version"]
+    assert all(a["origin_agency"] == "policia-nacional" for _, a in received
+               if a["cameras"] == ["PN-001"])
+    mine = [(name, a) for name, a in received if a["id"] == raised[0]]
+    names = [name for name, _ in mine]  # raised; its clip attached, acknowledged: changed
+    assert names[0] == "AlertRaised" and set(names[1:]) == {"AlertChanged"}
+    first, last = mine[0][1], mine[-1][1]
+    assert first["status"] == "open" and first["origin_agency"] is None
+    assert last["acknowledged_by"] == "operator.segura"
     # The same JSON as reading the alert (without its timeline): no extra request needed.
     detail = client.get(f"/api/v1/alerts/{raised[0]}", headers=headers).json()
     detail.pop("timeline")
@@ -54,17 +58,23 @@ def test_the_stream_carries_the_agency_s_alerts_as_the_api_shapes_them(
 
 def test_the_police_stream_never_carries_segura_s_alerts(client: TestClient,
                                                           platform: Platform) -> None:
+    segura: list[str] = []
+
     def trigger() -> None:
-        segura_alert(platform)
-        segura_alert(platform, "SEG-001")  # a shared camera: still Segura's queue
+        segura.append(segura_alert(platform))
+        segura.append(segura_alert(platform, "SEG-001"))  # a shared camera: still Segura's
         police_detection(platform)
 
     status, received = read_stream(
         client, bearer(client, "operator.policia"), trigger,
-        lambda got: any(a["agency"] == "policia-nacional" for _, a in got))
+        lambda got: any(a["cameras"] == ["PN-001"] for _, a in got))
     assert status == 200
-    assert [a["agency"] for _, a in received] == ["policia-nacional"]
-    assert received[0][1]["cameras"] == ["PN-001"]
+    assert {a["agency"] for _, a in received} == {"policia-nacional"}
+    assert not set(segura) & {a["id"] for _, a in received}  # never Segura's originals
+    own = [a for _, a in received if a["origin_agency"] is None]
+    assert [a["cameras"] for a in own] == [["PN-001"]]
+    # What else came are the police's copies under the demo agreement, marked as Segura's.
+    assert all(a["origin_agency"] == "segura-ep" for _, a in received if a not in own)
 
 
 def test_opening_is_audited_and_needs_alert_read(client: TestClient,
