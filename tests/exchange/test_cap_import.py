@@ -243,6 +243,9 @@ def test_who_may_import(client: TestClient, platform: Platform) -> None:
         assert _post(client, message(), username=username).status_code == 403, username
     assert _post(client, message(), content_type="application/json").status_code == 415
     assert _post(client, message(), username="operator.segura").status_code == 201
+    long_sender = _post(client, message(sender="x" * 1000 + "@example.org"))
+    assert long_sender.status_code == 403  # refused and audited, however long the sender
+    assert [r for r in audit_rows(platform) if r.action == "cap.import"][-1].outcome == "denied"
 
 
 # ---- the command line --------------------------------------------------------------------------

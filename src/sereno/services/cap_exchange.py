@@ -141,16 +141,16 @@ def import_cap(uow: UnitOfWork, who: Principal, data: bytes, *, node: str, clock
         check = check_cap(data)
         if not check.valid:
             refuse(uow, who, action, InvalidInput(
-                "not a valid CAP 1.2 message: " + "; ".join(check.errors[:3]),
+                _clip("not a valid CAP 1.2 message: " + "; ".join(check.errors[:3])),
                 details=[{"problem": problem} for problem in check.errors[:50]]),
                 object_type=MESSAGE, detail={"errors": check.errors[:20]})
         message = read_message(check.root)
-        key = f"{message.sender},{message.identifier},{message.sent}"[:255]
+        key = f"{message.sender},{message.identifier},{message.sent}"[:128]  # audit object_id
         source = uow.cap_sources.active(who.agency_id, message.sender)
         if source is None:
-            refuse(uow, who, action, AccessDenied(
-                f"{message.sender!r} is not a registered CAP source of your agency (an "
-                "administrator registers it: sereno cap sources add)"),
+            refuse(uow, who, action, AccessDenied(_clip(
+                f"{message.sender[:200]!r} is not a registered CAP source of your agency (an "
+                "administrator registers it: sereno cap sources add)")),
                 object_type=MESSAGE, object_id=key)
         signed_by = _signature(uow, who, action, source, data, signature.is_signed(check.root),
                                key, clock())
@@ -168,7 +168,8 @@ def import_cap(uow: UnitOfWork, who: Principal, data: bytes, *, node: str, clock
         try:
             outcome, alert = _act(uow, who, message, node, now)
         except SerenoError as error:
-            refuse(uow, who, action, error, object_type=MESSAGE, object_id=key)
+            refuse(uow, who, action, type(error)(_clip(error.message)), object_type=MESSAGE,
+                   object_id=key)
         uow.cap_messages.add(
             agency_id=who.agency_id, sender=message.sender[:255],
             identifier=message.identifier[:255], sent=message.sent[:32],
@@ -208,9 +209,15 @@ def _signature(uow: UnitOfWork, who: Principal, action: str, source: CapSource, 
         except signature.SignatureRefused as error:
             problem = str(error)
     if problem is not None:
-        refuse(uow, who, action, InvalidInput(problem), object_type=MESSAGE, object_id=key,
+        refuse(uow, who, action, InvalidInput(_clip(problem)), object_type=MESSAGE,
+               object_id=key,
                detail={"pinned": source.fingerprint})
     return None
+
+
+def _clip(text: str, limit: int = 480) -> str:
+    """A refusal's message short enough for the audit record's reason."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _as_received(data: bytes, root: Any) -> str:
