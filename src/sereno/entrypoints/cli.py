@@ -244,8 +244,9 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     out.print(f"Sereno ({settings.profile.value}) at http://{bind_host}:{bind_port}/ — "
               "Ctrl+C to stop")
     try:
+        # Open live streams (SSE, MJPEG) never end by themselves: give them 5 s on shutdown.
         uvicorn.run(app_, host=bind_host, port=bind_port, log_level="info",
-                    proxy_headers=False, server_header=False)
+                    proxy_headers=False, server_header=False, timeout_graceful_shutdown=5)
     finally:
         if stop_integrations is not None:
             stop_integrations.set()
