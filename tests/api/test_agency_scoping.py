@@ -15,7 +15,6 @@ from sereno.adapters.db.tables import camera_rules, cameras, users
 from sereno.bootstrap import Platform
 from sereno.domain.access import Role
 from tests.api.agreement_cases import SCOPING as AGREEMENT_CASES
-from tests.api.agreement_cases import SCOPING as AGREEMENT_CASES
 from tests.api.alert_cases import SCOPING as ALERT_CASES
 from tests.api.alert_stream_cases import CONSOLE as ALERT_STREAM_CONSOLE
 from tests.api.alert_stream_cases import SCOPING as ALERT_STREAM_CASES
@@ -23,9 +22,9 @@ from tests.api.audit_console_cases import CONSOLE as AUDIT_CONSOLE
 from tests.api.audit_console_cases import SCOPING as AUDIT_CASES
 from tests.api.cap_cases import SCOPING as CAP_CASES
 from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
-from tests.api.integration_cases import SCOPING as INTEGRATION_CASES
 from tests.api.federation_cases import SCOPING as FEDERATION_CASES
 from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
+from tests.api.integration_cases import SCOPING as INTEGRATION_CASES
 from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
 from tests.api.retention_cases import SCOPING as RETENTION_CASES
 from tests.api.routes_catalogue import PUBLIC, all_routes
@@ -459,7 +458,6 @@ CASES: dict[tuple[str, str], Check] = {
     **EVIDENCE_CASES,
     **AUDIT_CASES,
     **ALERT_CASES,
-    **AGREEMENT_CASES,
     **AGREEMENT_CASES,
     **CAP_CASES,
     **INTEGRATION_CASES,

@@ -14,15 +14,14 @@ from sereno.bootstrap import Platform
 from sereno.domain import commands
 from sereno.domain.audit import AuditRecord
 from tests.api.agreement_cases import AUDITED as AGREEMENT_AUDITED
-from tests.api.agreement_cases import AUDITED as AGREEMENT_AUDITED
 from tests.api.alert_cases import AUDITED as ALERT_AUDITED
 from tests.api.alert_stream_cases import AUDITED as ALERT_STREAM_AUDITED
 from tests.api.audit_console_cases import AUDITED as AUDIT_CONSOLE_AUDITED
 from tests.api.cap_cases import AUDITED as CAP_AUDITED
 from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
-from tests.api.integration_cases import AUDITED as INTEGRATION_AUDITED
 from tests.api.federation_cases import AUDITED as FEDERATION_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
+from tests.api.integration_cases import AUDITED as INTEGRATION_AUDITED
 from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import AUDITED as SECURITY_AUDITED
@@ -250,7 +249,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **EVIDENCE_AUDITED,
     **AUDIT_CONSOLE_AUDITED,
     **ALERT_AUDITED,
-    **AGREEMENT_AUDITED,
     **AGREEMENT_AUDITED,
     **CAP_AUDITED,
     **INTEGRATION_AUDITED,

@@ -7,14 +7,13 @@ from fastapi.testclient import TestClient
 
 from sereno.bootstrap import Platform
 from tests.api.agreement_cases import PATH_IDS as AGREEMENT_IDS
-from tests.api.agreement_cases import PATH_IDS as AGREEMENT_IDS
 from tests.api.alert_cases import PATH_IDS as ALERT_IDS
 from tests.api.alert_stream_cases import PATH_IDS as ALERT_STREAM_IDS
 from tests.api.audit_console_cases import PATH_IDS as AUDIT_CONSOLE_IDS
 from tests.api.cap_cases import PATH_IDS as CAP_IDS
 from tests.api.evidence_cases import PATH_IDS as EVIDENCE_IDS
-from tests.api.integration_cases import PATH_IDS as INTEGRATION_IDS
 from tests.api.governance_cases import PATH_IDS as GOVERNANCE_IDS
+from tests.api.integration_cases import PATH_IDS as INTEGRATION_IDS
 from tests.api.retention_cases import PATH_IDS as RETENTION_PATH_IDS
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import PATH_IDS
@@ -32,8 +31,6 @@ def _path(template: str) -> str:
                  *SHARED_WATCHLIST_IDS, *ALERT_STREAM_IDS, *INTEGRATION_IDS):
         path = path.replace(name, "x")
     for name in CAP_IDS:  # the CAP routes' ids
-        path = path.replace(name, "x")
-    for name in AGREEMENT_IDS:  # the agreement routes' ids
         path = path.replace(name, "x")
     for name in AGREEMENT_IDS:  # the agreement routes' ids
         path = path.replace(name, "x")
