@@ -313,6 +313,11 @@ class Alert:
             self._touch(at)
         return changed
 
+    def note_partner_action(self, at: datetime) -> None:
+        """A partner agency acted on its copy: the alert's state is unchanged, its version not
+        (whoever shows it must show the partner's action too)."""
+        self._touch(at)
+
     def _require_active(self, verb: str) -> None:
         if not self.status.active:
             raise Conflict(f"cannot {verb} an alert that is {self.status.value}")

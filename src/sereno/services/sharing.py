@@ -479,6 +479,7 @@ def _partner_action(uow: UnitOfWork, origin: Alert, by_agency: str, action: str,
     """The ``PARTNER_ACKNOWLEDGED`` entry on the origin's timeline (and its queue's event)."""
     _act(uow, origin, ActionKind.PARTNER_ACKNOWLEDGED, f"partner:{by_agency}", at,
          detail={"partner_agency": by_agency, "partner_action": action})
+    origin.note_partner_action(at)  # a new version: consoles and the relay see a change
     uow.emit(events.AlertChanged(origin.id, origin.agency_id,
                                  ActionKind.PARTNER_ACKNOWLEDGED.value, origin.status.value,
                                  origin.version, at))
