@@ -238,7 +238,7 @@ def test_a_remote_partner_gets_outbox_messages_and_acts_back(platform: Platform)
     assert back[0].payload["by_agency"] == POLICE and back[0].source_agency_id == POLICE
 
 
-def test_plate_hits_flow_only_under_watchlist_sharing_with_the_vehicle_blurred(
+def test_plate_hits_stay_with_the_watching_agency_or_leave_blurred(
         platform: Platform) -> None:
     box = (0.3, 0.35, 0.7, 0.9)
     _detect(platform, rule_kind="plate", box=box, watching_agency=SEGURA, plate="GBC1234",
@@ -250,6 +250,21 @@ def test_plate_hits_flow_only_under_watchlist_sharing_with_the_vehicle_blurred(
     _agreement(platform, "admin.segura", POLICE, include_media=True, share_watchlists=True,
                redact_faces=False, redact_plates=True)
     _detect(platform, "SEG-002", rule_kind="plate", box=box, watching_agency=SEGURA,
+            plate="GBC1234", watched_plate="GBC1234")
+    assert _queue(platform, POLICE) == []  # not even under an agreement sharing watchlists
+    # A node may publish policies that let hits flow where watchlists are shared: then the
+    # vehicle (and the plate written above it) is blurred before the picture leaves.
+    looser = packaged_policies().replace(
+        "when { resource.watchlist_hit };",
+        "when { resource.watchlist_hit && !resource.shares_watchlists };")
+    assert looser != packaged_policies()
+    with platform.uow() as uow:
+        uow.policies.publish(PolicyVersion(
+            version=uow.policies.next_version(), text=looser,
+            sha256=PolicyVersion.digest(looser), published_by="admin.segura",
+            published_at=platform.clock(), note="prueba"))
+        uow.commit()
+    _detect(platform, "SEG-003", rule_kind="plate", box=box, watching_agency=SEGURA,
             plate="GBC1234", watched_plate="GBC1234")
     [copy] = _queue(platform, POLICE)
     assert copy.redacted
