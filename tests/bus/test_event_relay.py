@@ -4,7 +4,6 @@ processes of a production node would be."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,12 @@ from sereno.bootstrap import Platform, bootstrap
 from sereno.domain import commands, events
 from sereno.services.accounts import principal_for
 from sereno.services.event_relay import decode, encode
-from tests.bus.test_transport_contract import NATS_URL, _delete_stream, wait_until
+from tests.bus.test_transport_contract import (
+    NATS_URL,
+    _delete_stream,
+    run_coroutine,
+    wait_until,
+)
 from tests.conftest import test_settings as settings_for
 
 
@@ -31,7 +35,7 @@ def processes(database_url: str, tmp_path: Path, media_root: Path) -> Iterator[l
     yield built
     for platform in built:
         platform.close()
-    asyncio.run(_delete_stream(bus["stream"]))
+    run_coroutine(_delete_stream(bus["stream"]))
 
 
 def _raise(platform: Platform, headline: str) -> str:

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,25 @@ class Harness:
         return f"{self.prefix}.{name}"
 
 
+def run_coroutine(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``coroutine`` to the end on a fresh loop in its own thread: the session's browser
+    fixture (Playwright's sync API) keeps an event loop running on the main thread, where
+    ``asyncio.run`` refuses to start."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:  # handed to the caller's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
 async def _delete_stream(name: str) -> None:
     nc = await nats.connect(NATS_URL, connect_timeout=2, allow_reconnect=False)
     try:
@@ -138,7 +157,7 @@ def bus(request: pytest.FixtureRequest) -> Iterator[Harness]:
     for transport in made:
         transport.close()
     if kind == "jetstream":
-        asyncio.run(_delete_stream(stream))
+        run_coroutine(_delete_stream(stream))
 
 
 def publish_all(t: Transport, subject: str, items: list[bytes], tag: str = "m") -> None:
