@@ -190,6 +190,12 @@ class Console_:  # noqa: N801 - not rich's Console
             raise RuntimeError("the alert stream did not open")
 
     def _run(self, node: Node, token: str) -> None:
+        try:
+            self._read(node, token)
+        except httpx.HTTPError:  # the node stopping at the end of the run closes the stream
+            return
+
+    def _read(self, node: Node, token: str) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(timeout=None) as client, client.stream(
                 "GET", f"{node.base}/api/v1/alerts/stream", headers=headers) as response:
