@@ -763,3 +763,144 @@ cap_sources = Table(
     Column("retired_at", UtcDateTime, nullable=True),
 )
 Index("ix_cap_sources_agency_id_sender", cap_sources.c.agency_id, cap_sources.c.sender)
+
+# -- incidents and joint response (issue 6, ADR 0031) -----------------------------------------
+
+# An agency's configurable catalogue of incident types (default priority 1 = highest .. 5);
+# each agency has its own codes, so the key is (agency_id, code).
+incident_types = Table(
+    "incident_types", metadata,
+    Column("agency_id", String(64), ForeignKey("agencies.id"), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("name_es", String(120), nullable=False),
+    Column("name_en", String(120), nullable=False),
+    Column("default_priority", Integer, nullable=False),
+    Column("category", String(16), nullable=False),  # CAP category
+    Column("active", Boolean, nullable=False),
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False),
+    Column("number", String(32), nullable=False, unique=True),  # SEG-2026-000123
+    Column("type_code", String(32), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("title", String(160), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("address", String(200), nullable=True),
+    Column("source", String(16), nullable=False),  # alert | form | cap | partner
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),  # optimistic concurrency
+    Column("merged_into", String(36), nullable=True),
+    Column("operation_id", String(36), nullable=True),
+    Column("origin_agency_id", String(64), nullable=True),
+    Column("origin_node", String(64), nullable=True),
+    Column("origin_incident_id", String(64), nullable=True),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("dispatched_at", UtcDateTime, nullable=True),
+    Column("en_route_at", UtcDateTime, nullable=True),
+    Column("on_scene_at", UtcDateTime, nullable=True),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+)
+Index("ix_incidents_agency_id_status", incidents.c.agency_id, incidents.c.status)
+Index("ix_incidents_agency_id_created_at", incidents.c.agency_id, incidents.c.created_at)
+Index("ix_incidents_origin", incidents.c.origin_agency_id, incidents.c.origin_incident_id)
+
+# The incident's timeline: every transition, note, link, merge and unit report, append-only.
+incident_events = Table(
+    "incident_events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("incident_id", String(36), ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=True),
+    Column("by", String(64), nullable=False),
+    Column("by_agency", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("detail", JSON, nullable=False),
+)
+
+incident_alerts = Table(
+    "incident_alerts", metadata,
+    Column("incident_id", String(36), ForeignKey("incidents.id"), primary_key=True),
+    Column("alert_id", String(36), primary_key=True, index=True),
+    Column("linked_by", String(64), nullable=False),
+    Column("linked_at", UtcDateTime, nullable=False),
+)
+
+units = Table(
+    "units", metadata,
+    Column("id", String(32), primary_key=True),  # call sign, e.g. PN-PAT-014
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),  # patrol_car, motorcycle, foot, ambulance, ...
+    Column("name", String(120), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("position_at", UtcDateTime, nullable=True),
+    Column("speed_kmh", Float, nullable=True),
+    Column("heading_deg", Float, nullable=True),
+    Column("incident_id", String(36), nullable=True),
+    Column("version", Integer, nullable=False),  # one unit, one active dispatch
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+unit_positions = Table(
+    "unit_positions", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("unit_id", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("speed_kmh", Float, nullable=True),
+    Column("heading_deg", Float, nullable=True),
+)
+Index("ix_unit_positions_unit_id_at", unit_positions.c.unit_id, unit_positions.c.at)
+
+dispatches = Table(
+    "dispatches", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("incident_id", String(36), ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("unit_id", String(32), ForeignKey("units.id"), nullable=False, index=True),
+    Column("agency_id", String(64), nullable=False),  # the dispatching agency
+    Column("status", String(16), nullable=False),
+    Column("assigned_by", String(64), nullable=False),
+    Column("assigned_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("en_route_at", UtcDateTime, nullable=True),
+    Column("on_scene_at", UtcDateTime, nullable=True),
+    Column("cleared_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Column("eta_s", Float, nullable=True),
+    Column("distance_m", Float, nullable=True),
+)
+
+joint_operations = Table(
+    "joint_operations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("title", String(160), nullable=False),
+    Column("lead_agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("participants", JSON, nullable=False),  # agency ids
+    Column("area", JSON, nullable=False),  # GeoJSON Polygon
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("objectives", Text, nullable=False),
+    Column("unit_ids", JSON, nullable=False),
+    Column("camera_ids", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # planned | active | finished | cancelled
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("summary", JSON, nullable=True),
+)
