@@ -68,6 +68,13 @@ class Permission(StrEnum):
     AGREEMENT_READ = "agreements:read"
     AGREEMENT_WRITE = "agreements:write"
     EXCHANGE_MANAGE = "exchange:manage"
+    #: Incidents (issue 6, ADR 0031): read the agency's incidents; create, acknowledge, note
+    #: and link alerts (the watch roles); move them through dispatch, resolve, close, cancel,
+    #: merge and reprioritise (dispatchers and supervisors); the type catalogue (admins).
+    INCIDENT_READ = "incidents:read"
+    INCIDENT_WRITE = "incidents:write"
+    INCIDENT_DISPATCH = "incidents:dispatch"
+    INCIDENT_TYPE_WRITE = "incident-types:write"
 
     @property
     def scope(self) -> str:
@@ -130,6 +137,20 @@ _ALERT_GRANTS: dict[Role, frozenset[Permission]] = {
                            Permission.EXCHANGE_MANAGE}),
 }
 for _role, _granted in _ALERT_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
+
+# Incidents (issue 6). Operators open and acknowledge them; dispatchers and supervisors run
+# the response; analysts and auditors read; administrators keep the type catalogue.
+_INCIDENT = {Permission.INCIDENT_READ, Permission.INCIDENT_WRITE}
+_INCIDENT_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset(_INCIDENT),
+    Role.DISPATCHER: frozenset(_INCIDENT | {Permission.INCIDENT_DISPATCH}),
+    Role.SUPERVISOR: frozenset(_INCIDENT | {Permission.INCIDENT_DISPATCH}),
+    Role.ANALYST: frozenset({Permission.INCIDENT_READ}),
+    Role.AUDITOR: frozenset({Permission.INCIDENT_READ}),
+    Role.ADMIN: frozenset({Permission.INCIDENT_TYPE_WRITE}),
+}
+for _role, _granted in _INCIDENT_GRANTS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 ALL_SCOPES: frozenset[str] = frozenset(p.scope for p in Permission)

@@ -186,3 +186,30 @@ class AlertChanged(Event):
     status: str
     version: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentCreated(Event):
+    """A new incident of ``agency_id`` (ADR 0031)."""
+
+    incident_id: str
+    agency_id: str
+    number: str
+    type_code: str
+    priority: int
+    status: str
+    title: str
+    source: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentChanged(Event):
+    """An incident changed: ``action`` is the timeline event kind (transition, note…)."""
+
+    incident_id: str
+    agency_id: str
+    action: str
+    status: str
+    version: int
+    at: datetime
