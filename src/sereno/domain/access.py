@@ -75,6 +75,12 @@ class Permission(StrEnum):
     INCIDENT_WRITE = "incidents:write"
     INCIDENT_DISPATCH = "incidents:dispatch"
     INCIDENT_TYPE_WRITE = "incident-types:write"
+    #: Units (issue 6, ADR 0032): see the agency's units, register and take them out of
+    #: service (admins), and report as a unit (positions, dispatch acknowledgements: the
+    #: mobile terminal, which logs in as a field account with a token scoped to units:report).
+    UNIT_READ = "units:read"
+    UNIT_WRITE = "units:write"
+    UNIT_REPORT = "units:report"
 
     @property
     def scope(self) -> str:
@@ -151,6 +157,19 @@ _INCIDENT_GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.INCIDENT_TYPE_WRITE}),
 }
 for _role, _granted in _INCIDENT_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
+
+# Units (issue 6, ADR 0032). The watch roles see the fleet and report for a unit (a field
+# account on the mobile terminal is an operator); administrators keep the fleet register.
+_UNIT_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset({Permission.UNIT_READ, Permission.UNIT_REPORT}),
+    Role.DISPATCHER: frozenset({Permission.UNIT_READ, Permission.UNIT_REPORT}),
+    Role.SUPERVISOR: frozenset({Permission.UNIT_READ, Permission.UNIT_REPORT}),
+    Role.ANALYST: frozenset({Permission.UNIT_READ}),
+    Role.AUDITOR: frozenset({Permission.UNIT_READ}),
+    Role.ADMIN: frozenset({Permission.UNIT_READ, Permission.UNIT_WRITE}),
+}
+for _role, _granted in _UNIT_GRANTS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 ALL_SCOPES: frozenset[str] = frozenset(p.scope for p in Permission)
