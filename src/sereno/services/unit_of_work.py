@@ -45,6 +45,7 @@ from sereno.adapters.db.security_repositories import (
     ImpactAssessmentRepository,
     SecurityAlertRepository,
 )
+from sereno.adapters.db.unit_repositories import DispatchRepository, UnitRepository
 from sereno.domain.events import Event
 
 
@@ -82,6 +83,8 @@ class UnitOfWork(abc.ABC):
     outbox: OutboxRepository
     inbox: InboxRepository
     subscriptions: SubscriptionRepository
+    units: UnitRepository
+    dispatches: DispatchRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -152,6 +155,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.outbox = OutboxRepository(self.session)
         self.inbox = InboxRepository(self.session)
         self.subscriptions = SubscriptionRepository(self.session)
+        self.units = UnitRepository(self.session)
+        self.dispatches = DispatchRepository(self.session)
         return super().__enter__()
 
     def __exit__(
