@@ -81,6 +81,10 @@ class Permission(StrEnum):
     UNIT_READ = "units:read"
     UNIT_WRITE = "units:write"
     UNIT_REPORT = "units:report"
+    #: Joint operations (issue 6, ADR 0033): read the operations the agency takes part in;
+    #: plan, change and cancel the ones it leads (supervisors and administrators).
+    OPERATION_READ = "operations:read"
+    OPERATION_WRITE = "operations:write"
 
     @property
     def scope(self) -> str:
@@ -170,6 +174,19 @@ _UNIT_GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.UNIT_READ, Permission.UNIT_WRITE}),
 }
 for _role, _granted in _UNIT_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
+
+# Joint operations (issue 6, ADR 0033). Everyone on watch and the reviewers read the
+# operations their agency takes part in; supervisors and administrators plan them.
+_OPERATION_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset({Permission.OPERATION_READ}),
+    Role.DISPATCHER: frozenset({Permission.OPERATION_READ}),
+    Role.ANALYST: frozenset({Permission.OPERATION_READ}),
+    Role.AUDITOR: frozenset({Permission.OPERATION_READ}),
+    Role.SUPERVISOR: frozenset({Permission.OPERATION_READ, Permission.OPERATION_WRITE}),
+    Role.ADMIN: frozenset({Permission.OPERATION_READ, Permission.OPERATION_WRITE}),
+}
+for _role, _granted in _OPERATION_GRANTS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 ALL_SCOPES: frozenset[str] = frozenset(p.scope for p in Permission)
