@@ -26,6 +26,7 @@ from sereno.adapters.db.governance_repositories import (
     PolicyRepository,
 )
 from sereno.adapters.db.integration_repositories import SubscriptionRepository
+from sereno.adapters.db.operation_repositories import OperationRepository
 from sereno.adapters.db.outbox_repositories import InboxRepository, OutboxRepository
 from sereno.adapters.db.repositories import (
     AgencyRepository,
@@ -85,6 +86,7 @@ class UnitOfWork(abc.ABC):
     subscriptions: SubscriptionRepository
     units: UnitRepository
     dispatches: DispatchRepository
+    operations: OperationRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -157,6 +159,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.subscriptions = SubscriptionRepository(self.session)
         self.units = UnitRepository(self.session)
         self.dispatches = DispatchRepository(self.session)
+        self.operations = OperationRepository(self.session)
         return super().__enter__()
 
     def __exit__(
