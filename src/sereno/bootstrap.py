@@ -40,6 +40,7 @@ from sereno.services import (
     video,
     watchlist,
 )
+from sereno.services import operations as operations_service
 from sereno.services import second_factor as second_factor_service
 from sereno.services.audit import Clock, utcnow
 from sereno.services.audit_log import TransparencyLog
@@ -277,6 +278,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
     _subscribe_alerts(platform)
     _subscribe_integrations(platform)
     _subscribe_sharing(platform)
+    _subscribe_operations(platform)
     if settings.bus.relay_events:  # the transport connects on the first alert event
         for relayed in RELAYED.values():
             platform.bus.subscribe(relayed, lambda event: platform.event_relay.forward(event))
@@ -304,6 +306,16 @@ def _subscribe_sharing(platform: Platform) -> None:
         node_name=settings.node_name))
     bus.subscribe(events.AlertChanged, partial(
         sharing.on_alert_changed, uow_factory=platform.uow, publish=bus.publish,
+        clock=platform.clock, store=platform.media, data_dir=settings.data_dir,
+        node_name=settings.node_name))
+
+
+def _subscribe_operations(platform: Platform) -> None:
+    """Alerts raised inside an active joint operation get a raised priority and reach its
+    participants (ADR 0033)."""
+    bus, settings = platform.bus, platform.settings
+    bus.subscribe(events.AlertRaised, partial(
+        operations_service.on_alert_raised, uow_factory=platform.uow, publish=bus.publish,
         clock=platform.clock, store=platform.media, data_dir=settings.data_dir,
         node_name=settings.node_name))
 

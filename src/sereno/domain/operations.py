@@ -163,10 +163,6 @@ class JointOperation:
         if status is OperationStatus.ACTIVE:  # it ran until now: its summary covers that
             self.ends_at = max(self.starts_at + timedelta(seconds=1), at)
 
-    def window_until(self, at: datetime) -> tuple[datetime, datetime]:
-        """The part of the window that has run by ``at`` (for a summary)."""
-        return self.starts_at, min(self.ends_at, max(at, self.starts_at))
-
 
 def check_code(code: str) -> str:
     """An operation code: 3-32 of A-Z, 0-9 and hyphens (upper-cased)."""

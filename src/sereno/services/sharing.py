@@ -483,3 +483,46 @@ def _partner_action(uow: UnitOfWork, origin: Alert, by_agency: str, action: str,
     uow.emit(events.AlertChanged(origin.id, origin.agency_id,
                                  ActionKind.PARTNER_ACKNOWLEDGED.value, origin.status.value,
                                  origin.version, at))
+
+
+# ---- joint operations (ADR 0033) -----------------------------------------------------------
+
+
+def share_under_operation(uow: UnitOfWork, alert: Alert, to_agency: str, *, operation_id: str,
+                          operation_code: str, clock: Clock, store: LocalMediaStore,
+                          data_dir: Path, node_name: str) -> bool:
+    """Share ``alert`` with ``to_agency``, a participant of an active joint operation whose area
+    holds it and with which no agreement shares it. The operation acts as an agreement between
+    its participants for its area and window: the policy door decides as for one (in force,
+    category, severity and area covered; no media), the copy and the ``alert.share`` audit
+    record are the agreements' own. Runs in the caller's transaction; True when shared."""
+    now = clock()
+    system = Principal.system(COMPONENT, alert.agency_id)
+    remote = {str(p["agency_id"]): str(p["node_id"]) for p in uow.peers.list()}
+    reference = f"operation:{operation_id}"
+    flags = (_watchlist_hit(uow, alert), _on_private_camera(uow, alert))
+    decision = access_control.decide_share(uow, AlertShareResource(
+        alert_id=alert.id, owner_agency_id=alert.agency_id, recipient=to_agency,
+        source=alert.source.value, category=alert.category.value,
+        severity=alert.severity.value, agreement=reference, agreement_from=alert.agency_id,
+        agreement_status=AgreementStatus.ACTIVE.value, agreement_started=True,
+        agreement_ended=False, category_covered=True, severity_covered=True,
+        area_covered=True, watchlist_hit=flags[0], shares_watchlists=False,
+        private_camera=flags[1], include_media=False, redact_faces=True,
+        redact_plates=True))
+    detail: dict[str, Any] = {"to_agency": to_agency, "change": "operation",
+                              "agreement_id": None, "operation": operation_code,
+                              "operation_id": operation_id, **decision.audit_detail()}
+    if not decision.allowed:
+        _audit(uow, system, alert, Outcome.DENIED, decision.reason, detail, now)
+        return False
+    if to_agency not in remote and uow.agencies.get(to_agency) is None:
+        _audit(uow, system, alert, Outcome.DENIED, "the participant agency is neither on this "
+               "node nor on a registered peer node", detail, now)
+        return False
+    terms = ShareTerms(reference, include_media=False, redact_faces=True, redact_plates=True)
+    detail.update(_deliver(uow, alert, terms, to_agency, remote.get(to_agency), decision,
+                           change=None, clock=clock, store=store, data_dir=data_dir,
+                           node_name=node_name, now=now))
+    _audit(uow, system, alert, Outcome.ALLOWED, decision.reason, detail, now)
+    return True

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, null, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,8 @@ def _operation(row: RowMapping) -> JointOperation:
 def _row(operation: JointOperation) -> dict[str, Any]:
     row = {name: getattr(operation, name) for name in _FIELDS}
     row["status"] = operation.status.value
+    if operation.summary is None:  # SQL NULL, not JSON null: "no summary yet" is queried
+        row["summary"] = null()
     return row
 
 
