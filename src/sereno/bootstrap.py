@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from sereno.adapters.secret_box import SecretBox
     from sereno.governance.egress import EgressClient
     from sereno.governance.mqtt_egress import MqttPublisher
+    from sereno.services.dispatch_recommender import UnitIndex
     from sereno.services.federation import Federation
 
 
@@ -113,6 +114,13 @@ class Platform:
         from sereno.adapters.bus import build_transport
 
         return build_transport(self.settings.bus)
+
+    @cached_property
+    def unit_index(self) -> UnitIndex:
+        """This process's index of unit positions for the nearest-unit search (ADR 0032)."""
+        from sereno.services.dispatch_recommender import UnitIndex
+
+        return UnitIndex()
 
     @cached_property
     def event_relay(self) -> EventRelay:

@@ -18,6 +18,7 @@ from tests.api.alert_cases import AUDITED as ALERT_AUDITED
 from tests.api.alert_stream_cases import AUDITED as ALERT_STREAM_AUDITED
 from tests.api.audit_console_cases import AUDITED as AUDIT_CONSOLE_AUDITED
 from tests.api.cap_cases import AUDITED as CAP_AUDITED
+from tests.api.dispatch_cases import AUDITED as DISPATCH_AUDITED
 from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
 from tests.api.federation_cases import AUDITED as FEDERATION_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
@@ -255,6 +256,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **ALERT_STREAM_AUDITED,
     **SHARED_WATCHLIST_AUDITED,
     **FEDERATION_AUDITED,
+    **DISPATCH_AUDITED,
 }
 
 

@@ -11,6 +11,7 @@ from tests.api.alert_cases import PATH_IDS as ALERT_IDS
 from tests.api.alert_stream_cases import PATH_IDS as ALERT_STREAM_IDS
 from tests.api.audit_console_cases import PATH_IDS as AUDIT_CONSOLE_IDS
 from tests.api.cap_cases import PATH_IDS as CAP_IDS
+from tests.api.dispatch_cases import PATH_IDS as DISPATCH_IDS
 from tests.api.evidence_cases import PATH_IDS as EVIDENCE_IDS
 from tests.api.governance_cases import PATH_IDS as GOVERNANCE_IDS
 from tests.api.integration_cases import PATH_IDS as INTEGRATION_IDS
@@ -33,6 +34,8 @@ def _path(template: str) -> str:
     for name in CAP_IDS:  # the CAP routes' ids
         path = path.replace(name, "x")
     for name in AGREEMENT_IDS:  # the agreement routes' ids
+        path = path.replace(name, "x")
+    for name in DISPATCH_IDS:  # units and dispatch
         path = path.replace(name, "x")
     return path
 

@@ -15,6 +15,7 @@ import math
 import threading
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sereno.domain.eta import (
     DETOUR,
@@ -69,7 +70,7 @@ class UnitIndex:
         self._m_per_deg_lon = self._m_per_deg_lat * math.cos(math.radians(reference_latitude))
         self._units: dict[str, IndexedUnit] = {}
         self._cells: dict[tuple[int, int], dict[str, IndexedUnit]] = {}
-        self._loaded_agencies: set[str] = set()
+        self._synced: dict[str, datetime] = {}
 
     def __len__(self) -> int:
         return len(self._units)
@@ -78,29 +79,34 @@ class UnitIndex:
         return (math.floor(longitude * self._m_per_deg_lon / self._cell_m),
                 math.floor(latitude * self._m_per_deg_lat / self._cell_m))
 
-    def is_loaded(self, agency_id: str) -> bool:
-        """True once ``load`` ran for the agency in this process."""
-        return agency_id in self._loaded_agencies
+    def synced_at(self, agency_id: str) -> datetime | None:
+        """When the agency's units were last read from the database (None: never)."""
+        return self._synced.get(agency_id)
 
-    def load(self, agency_id: str, units: Iterable[IndexedUnit]) -> None:
-        """Replace the agency's entries with ``units`` (from the database)."""
+    def load(self, agency_id: str, units: Iterable[IndexedUnit],
+             at: datetime | None = None) -> None:
+        """Replace the agency's entries with ``units`` (from the database, read ``at``)."""
         with self._lock:
             for entry in [u for u in self._units.values() if u.agency_id == agency_id]:
                 self._remove(entry.unit_id)
             for unit in units:
                 self._put(unit)
-            self._loaded_agencies.add(agency_id)
+            if at is not None:
+                self._synced[agency_id] = at
 
     def upsert(self, unit: IndexedUnit) -> None:
         """Add or move one unit (after an accepted position or status change)."""
         with self._lock:
             self._put(unit)
 
-    def update_many(self, units: Iterable[IndexedUnit]) -> None:
-        """Add or move several units under one lock."""
+    def update_many(self, units: Iterable[IndexedUnit], at: datetime | None = None,
+                    agency_id: str | None = None) -> None:
+        """Add or move several units under one lock (``at``: the agency's re-read time)."""
         with self._lock:
             for unit in units:
                 self._put(unit)
+            if at is not None and agency_id is not None:
+                self._synced[agency_id] = at
 
     def set_status(self, unit_id: str, status: UnitStatus) -> None:
         """Change a unit's status in place (no move)."""

@@ -36,6 +36,7 @@ from sereno.entrypoints.api.routes import (
     metrics,
     retention,
     security,
+    units,
     users,
     video,
     watchlist,
@@ -79,6 +80,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(alerts.router)
     api.include_router(agreements.router)
     api.include_router(cap.router)
+    api.include_router(units.router)
     app.include_router(api)
     app.include_router(console.router)
     app.include_router(audit_console.router)
