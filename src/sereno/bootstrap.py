@@ -270,7 +270,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
                            events.TracksUpdated, events.SecurityAlertRaised,
                            events.SecurityAlertChanged, events.BreachCaseOpened,
                            events.EgressDestinationChanged, events.ImpactAssessmentChanged,
-                           events.AlertRaised, events.AlertChanged)
+                           events.AlertRaised, events.AlertChanged,
+                           events.IncidentCreated, events.IncidentChanged)
     }
     platform = Platform(
         settings=settings, engine=engine, session_factory=session_factory,

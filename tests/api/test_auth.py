@@ -14,6 +14,7 @@ from tests.api.cap_cases import PATH_IDS as CAP_IDS
 from tests.api.dispatch_cases import PATH_IDS as DISPATCH_IDS
 from tests.api.evidence_cases import PATH_IDS as EVIDENCE_IDS
 from tests.api.governance_cases import PATH_IDS as GOVERNANCE_IDS
+from tests.api.incident_cases import PATH_IDS as INCIDENT_IDS
 from tests.api.integration_cases import PATH_IDS as INTEGRATION_IDS
 from tests.api.retention_cases import PATH_IDS as RETENTION_PATH_IDS
 from tests.api.routes_catalogue import PUBLIC, all_routes
@@ -36,6 +37,8 @@ def _path(template: str) -> str:
     for name in AGREEMENT_IDS:  # the agreement routes' ids
         path = path.replace(name, "x")
     for name in DISPATCH_IDS:  # units and dispatch
+        path = path.replace(name, "x")
+    for name in INCIDENT_IDS:  # incidents and their types
         path = path.replace(name, "x")
     return path
 

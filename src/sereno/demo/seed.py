@@ -9,6 +9,7 @@ from typing import Any
 
 from sereno.bootstrap import Platform
 from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, RULES, USERS, demo_totp_secret
+from sereno.demo.incident_types import seed_incident_types
 from sereno.demo.media import prepare_sources
 from sereno.demo.shifts import seed_demo_shifts
 from sereno.domain.agencies import Agency, MonitoringCentre
@@ -96,6 +97,7 @@ def seed_demo_city(platform: Platform) -> SeedReport:
     seed_demo_shifts(platform)
     _seed_cases(platform)
     _seed_agreements(platform)
+    seed_incident_types(platform)
     return SeedReport(len(AGENCIES), len(CENTRES), len(CAMERAS), len(USERS),
                       tuple(p.name for p in clips))
 

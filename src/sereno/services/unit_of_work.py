@@ -25,6 +25,7 @@ from sereno.adapters.db.governance_repositories import (
     PeerRepository,
     PolicyRepository,
 )
+from sereno.adapters.db.incident_repositories import IncidentRepository, IncidentTypeRepository
 from sereno.adapters.db.integration_repositories import SubscriptionRepository
 from sereno.adapters.db.operation_repositories import OperationRepository
 from sereno.adapters.db.outbox_repositories import InboxRepository, OutboxRepository
@@ -87,6 +88,8 @@ class UnitOfWork(abc.ABC):
     units: UnitRepository
     dispatches: DispatchRepository
     operations: OperationRepository
+    incidents: IncidentRepository
+    incident_types: IncidentTypeRepository
 
     def __init__(self) -> None:
         self._events: list[Event] = []
@@ -160,6 +163,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.units = UnitRepository(self.session)
         self.dispatches = DispatchRepository(self.session)
         self.operations = OperationRepository(self.session)
+        self.incidents = IncidentRepository(self.session)
+        self.incident_types = IncidentTypeRepository(self.session)
         return super().__enter__()
 
     def __exit__(

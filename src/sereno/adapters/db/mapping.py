@@ -32,6 +32,14 @@ from sereno.domain.governance import (
     ReviewVerdict,
 )
 from sereno.domain.impact import AssessmentStatus, ImpactAssessment
+from sereno.domain.incidents import (
+    EventKind,
+    Incident,
+    IncidentEvent,
+    IncidentSource,
+    IncidentStatus,
+    IncidentType,
+)
 from sereno.domain.rules import CameraRule, Direction, RuleKind
 from sereno.domain.security import AlertKind, AlertStatus, SecurityAlert, Severity
 from sereno.domain.users import ApiToken, LoginChallenge, User, WebSession
@@ -80,6 +88,7 @@ def start_mappers() -> None:
     _map_governance()
     _map_evidence()
     _map_exchange()
+    _map_incidents()
     _mapped = True
 
 
@@ -112,3 +121,21 @@ def _map_exchange() -> None:
     tables.sharing_agreements.c.min_severity.type = _enum_column(CapSeverity, 16)
     tables.sharing_agreements.c.status.type = _enum_column(AgreementStatus, 16)
     mapper_registry.map_imperatively(SharingAgreement, tables.sharing_agreements)
+
+
+def _map_incidents() -> None:
+    tables.incident_types.c.category.type = _enum_column(Category, 16)
+    mapper_registry.map_imperatively(IncidentType, tables.incident_types)
+    columns = tables.incidents.c
+    columns.status.type = _enum_column(IncidentStatus, 16)
+    columns.source.type = _enum_column(IncidentSource, 16)
+    # Optimistic concurrency (ADR 0031): the domain bumps ``version``; the UPDATE names the
+    # version it read, so a concurrent change makes it match no row (StaleDataError).
+    mapper_registry.map_imperatively(Incident, tables.incidents,
+                                     version_id_col=columns.version,
+                                     version_id_generator=False)
+    events = tables.incident_events.c
+    events.kind.type = _enum_column(EventKind, 32)
+    events.from_status.type = _enum_column(IncidentStatus, 16)
+    events.to_status.type = _enum_column(IncidentStatus, 16)
+    mapper_registry.map_imperatively(IncidentEvent, tables.incident_events)
