@@ -25,8 +25,8 @@ from tests.api.dispatch_cases import SCOPING as DISPATCH_CASES
 from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
 from tests.api.federation_cases import SCOPING as FEDERATION_CASES
 from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
-from tests.api.incident_cases import SCOPING as INCIDENT_CASES
 from tests.api.integration_cases import SCOPING as INTEGRATION_CASES
+from tests.api.operation_cases import SCOPING as OPERATION_CASES
 from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
 from tests.api.retention_cases import SCOPING as RETENTION_CASES
 from tests.api.routes_catalogue import PUBLIC, all_routes
@@ -467,7 +467,7 @@ CASES: dict[tuple[str, str], Check] = {
     **SHARED_WATCHLIST_CASES,
     **FEDERATION_CASES,
     **DISPATCH_CASES,
-    **INCIDENT_CASES,
+    **OPERATION_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),

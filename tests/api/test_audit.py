@@ -22,8 +22,8 @@ from tests.api.dispatch_cases import AUDITED as DISPATCH_AUDITED
 from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
 from tests.api.federation_cases import AUDITED as FEDERATION_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
-from tests.api.incident_cases import AUDITED as INCIDENT_AUDITED
 from tests.api.integration_cases import AUDITED as INTEGRATION_AUDITED
+from tests.api.operation_cases import AUDITED as OPERATION_AUDITED
 from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
 from tests.api.routes_catalogue import PUBLIC, all_routes
 from tests.api.security_cases import AUDITED as SECURITY_AUDITED
@@ -258,7 +258,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **SHARED_WATCHLIST_AUDITED,
     **FEDERATION_AUDITED,
     **DISPATCH_AUDITED,
-    **INCIDENT_AUDITED,
+    **OPERATION_AUDITED,
 }
 
 

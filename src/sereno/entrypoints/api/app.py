@@ -31,10 +31,10 @@ from sereno.entrypoints.api.routes import (
     federation,
     governance,
     governance_registry,
-    incidents,
     integrations,
     live,
     metrics,
+    operations,
     retention,
     security,
     units,
@@ -81,8 +81,8 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(alerts.router)
     api.include_router(agreements.router)
     api.include_router(cap.router)
-    api.include_router(incidents.router)
     api.include_router(units.router)
+    api.include_router(operations.router)
     app.include_router(api)
     app.include_router(console.router)
     app.include_router(audit_console.router)
