@@ -25,6 +25,7 @@ from tests.api.dispatch_cases import SCOPING as DISPATCH_CASES
 from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
 from tests.api.federation_cases import SCOPING as FEDERATION_CASES
 from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
+from tests.api.incident_cases import SCOPING as INCIDENT_CASES
 from tests.api.integration_cases import SCOPING as INTEGRATION_CASES
 from tests.api.operation_cases import SCOPING as OPERATION_CASES
 from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
@@ -468,6 +469,7 @@ CASES: dict[tuple[str, str], Check] = {
     **FEDERATION_CASES,
     **DISPATCH_CASES,
     **OPERATION_CASES,
+    **INCIDENT_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),

@@ -22,6 +22,7 @@ from tests.api.dispatch_cases import AUDITED as DISPATCH_AUDITED
 from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
 from tests.api.federation_cases import AUDITED as FEDERATION_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
+from tests.api.incident_cases import AUDITED as INCIDENT_AUDITED
 from tests.api.integration_cases import AUDITED as INTEGRATION_AUDITED
 from tests.api.operation_cases import AUDITED as OPERATION_AUDITED
 from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
@@ -259,6 +260,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **FEDERATION_AUDITED,
     **DISPATCH_AUDITED,
     **OPERATION_AUDITED,
+    **INCIDENT_AUDITED,
 }
 
 

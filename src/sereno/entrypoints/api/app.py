@@ -31,6 +31,7 @@ from sereno.entrypoints.api.routes import (
     federation,
     governance,
     governance_registry,
+    incidents,
     integrations,
     live,
     metrics,
@@ -81,6 +82,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(alerts.router)
     api.include_router(agreements.router)
     api.include_router(cap.router)
+    api.include_router(incidents.router)
     api.include_router(units.router)
     api.include_router(operations.router)
     app.include_router(api)
