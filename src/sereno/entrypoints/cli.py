@@ -29,6 +29,7 @@ from sereno.entrypoints import (
     cli_exchange,
     cli_federation,
     cli_governance,
+    cli_incidents,
     cli_integrations,
     cli_security,
 )
@@ -63,6 +64,7 @@ app.add_typer(cli_evidence.evidence_app, name="evidence")
 app.add_typer(cli_anomalies.anomalies_app, name="anomalies")
 app.add_typer(cli_anomalies.shifts_app, name="shifts")
 app.add_typer(cli_integrations.integrations_app, name="integrations")
+app.add_typer(cli_incidents.incidents_app, name="incidents")
 app.command("trace-leak")(cli_evidence.trace_leak)
 retention_app = typer.Typer(help="Retention periods, legal holds and the purge.",
                             no_args_is_help=True)

@@ -54,12 +54,15 @@ class IncidentRepository:
 
     def save(self, incident: Incident) -> None:
         """Write the incident's changes now, if nobody else changed it since it was read: the
-        row is updated ``WHERE version = <the version read>`` (``StaleVersion`` otherwise)."""
+        row is updated ``WHERE version = <the version read>`` (``StaleVersion`` otherwise,
+        and the transaction is rolled back: a failed flush leaves nothing to continue with)."""
+        number = incident.number
         try:
             self.session.flush()
         except StaleDataError:
-            raise StaleVersion(f"incident {incident.number} was changed by someone else at "
-                               "the same moment: reload it and try again") from None
+            self.session.rollback()
+            raise StaleVersion(f"incident {number} was changed by someone else at the same "
+                               "moment: reload it and try again") from None
 
     def board(self, agency_id: str, *, statuses: Sequence[IncidentStatus] | None = None,
               type_code: str | None = None, max_priority: int | None = None,
