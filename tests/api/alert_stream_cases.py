@@ -36,11 +36,12 @@ def police_detection(platform: Platform, camera_id: str = "PN-001") -> None:
 
 def read_stream(client: TestClient, headers: dict[str, str], trigger: Callable[[], object],
                 until: Callable[[list[tuple[str, dict[str, Any]]]], bool],
-                timeout_s: float = 10.0) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
+                timeout_s: float = 10.0, path: str = STREAM,
+                ) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
     """Open the stream, run ``trigger`` once it is subscribed, and return the status and the
     (event name, alert) messages received until ``until`` says enough (or the time is up)."""
     received: list[tuple[str, dict[str, Any]]] = []
-    with client.stream("GET", STREAM, headers=headers) as response:
+    with client.stream("GET", path, headers=headers) as response:
         if response.status_code != 200:
             response.read()
             return response.status_code, received

@@ -26,6 +26,8 @@ from tests.api.evidence_cases import SCOPING as EVIDENCE_CASES
 from tests.api.federation_cases import SCOPING as FEDERATION_CASES
 from tests.api.governance_cases import SCOPING as GOVERNANCE_CASES
 from tests.api.incident_cases import SCOPING as INCIDENT_CASES
+from tests.api.incident_console_cases import CONSOLE as INCIDENT_CONSOLE
+from tests.api.incident_console_cases import SCOPING as INCIDENT_CONSOLE_CASES
 from tests.api.integration_cases import SCOPING as INTEGRATION_CASES
 from tests.api.operation_cases import SCOPING as OPERATION_CASES
 from tests.api.retention_cases import CONSOLE as RETENTION_CONSOLE
@@ -470,6 +472,7 @@ CASES: dict[tuple[str, str], Check] = {
     **DISPATCH_CASES,
     **OPERATION_CASES,
     **INCIDENT_CASES,
+    **INCIDENT_CONSOLE_CASES,
 }
 CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}"),
            ("GET", "/wall"), ("POST", "/logout"), ("GET", "/account"),
@@ -477,6 +480,7 @@ CONSOLE = {("GET", "/map"), ("GET", "/cameras"), ("GET", "/cameras/{camera_id}")
 CONSOLE |= RETENTION_CONSOLE
 CONSOLE |= AUDIT_CONSOLE
 CONSOLE |= ALERT_STREAM_CONSOLE
+CONSOLE |= INCIDENT_CONSOLE
 
 
 def _console_login(client: TestClient, username: str) -> None:

@@ -23,6 +23,7 @@ from tests.api.evidence_cases import AUDITED as EVIDENCE_AUDITED
 from tests.api.federation_cases import AUDITED as FEDERATION_AUDITED
 from tests.api.governance_cases import AUDITED as GOVERNANCE_AUDITED
 from tests.api.incident_cases import AUDITED as INCIDENT_AUDITED
+from tests.api.incident_console_cases import AUDITED as INCIDENT_CONSOLE_AUDITED
 from tests.api.integration_cases import AUDITED as INTEGRATION_AUDITED
 from tests.api.operation_cases import AUDITED as OPERATION_AUDITED
 from tests.api.retention_cases import AUDITED as RETENTION_AUDITED
@@ -256,6 +257,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
     **CAP_AUDITED,
     **INTEGRATION_AUDITED,
     **ALERT_STREAM_AUDITED,
+    **INCIDENT_CONSOLE_AUDITED,
     **SHARED_WATCHLIST_AUDITED,
     **FEDERATION_AUDITED,
     **DISPATCH_AUDITED,

@@ -15,6 +15,7 @@ from tests.api.dispatch_cases import PATH_IDS as DISPATCH_IDS
 from tests.api.evidence_cases import PATH_IDS as EVIDENCE_IDS
 from tests.api.governance_cases import PATH_IDS as GOVERNANCE_IDS
 from tests.api.incident_cases import PATH_IDS as INCIDENT_IDS
+from tests.api.incident_console_cases import PATH_IDS as INCIDENT_CONSOLE_IDS
 from tests.api.integration_cases import PATH_IDS as INTEGRATION_IDS
 from tests.api.operation_cases import PATH_IDS as OPERATION_IDS
 from tests.api.retention_cases import PATH_IDS as RETENTION_PATH_IDS
@@ -42,6 +43,8 @@ def _path(template: str) -> str:
     for name in OPERATION_IDS:  # joint operations
         path = path.replace(name, "x")
     for name in INCIDENT_IDS:  # incidents and their types
+        path = path.replace(name, "x")
+    for name in INCIDENT_CONSOLE_IDS:  # the incident console's pages
         path = path.replace(name, "x")
     return path
 

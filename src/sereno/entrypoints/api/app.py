@@ -31,6 +31,7 @@ from sereno.entrypoints.api.routes import (
     federation,
     governance,
     governance_registry,
+    incident_stream,
     incidents,
     integrations,
     live,
@@ -44,6 +45,7 @@ from sereno.entrypoints.api.routes import (
     watchlist,
 )
 from sereno.entrypoints.web import alert_console, audit_console, console
+from sereno.entrypoints.web.incident_console import router as incident_console_router
 from sereno.entrypoints.web.retention_page import router as retention_page_router
 from sereno.services.egress import MapTileGate
 from sereno.video.live import LiveHub
@@ -82,6 +84,7 @@ def create_app(platform: Platform) -> FastAPI:
     api.include_router(alerts.router)
     api.include_router(agreements.router)
     api.include_router(cap.router)
+    api.include_router(incident_stream.router)  # before /incidents/{incident_id} matches it
     api.include_router(incidents.router)
     api.include_router(units.router)
     api.include_router(operations.router)
@@ -90,6 +93,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(audit_console.router)
     app.include_router(alert_console.router)
     app.include_router(retention_page_router)
+    app.include_router(incident_console_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)

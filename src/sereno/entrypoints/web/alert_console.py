@@ -27,4 +27,5 @@ def alerts_page(request: Request) -> Response:
               "canFootage": who.can(Permission.FOOTAGE_LIVE), "loud": list(LOUD),
               "alerts": [alert_out(a).model_dump(mode="json") for a in found]}
     return render(request, "alerts.html", context=context, alerts_json=script_json(config),
-                  can_handle=config["canHandle"])
+                  can_handle=config["canHandle"],
+                  can_incident=who.can(Permission.INCIDENT_WRITE))

@@ -275,7 +275,10 @@ def map_page(request: Request) -> Response:
                   # only an approved map_tiles egress destination (services/egress.py)
                   "tileUrl": request.app.state.map_tiles.url(),
                   "attribution": console.map_tile_attribution,
-                  "colours": STATUS_COLOURS}
+                  "colours": STATUS_COLOURS,
+                  # the incidents and units layers (ADR 0034), read and refreshed by map.js
+                  "incidents": who.can(Permission.INCIDENT_READ),
+                  "units": who.can(Permission.UNIT_READ), "refresh": 5}
     return render(request, "map.html", context=context,
                   cameras_json=script_json({"type": "FeatureCollection", "features": features}),
                   map_json=script_json(map_config), camera_count=len(found))

@@ -418,6 +418,21 @@
     if (button.dataset.action === "dismiss") askDismiss();
     else act(button.dataset.action);
   });
+  // One click turns the opened alert into an incident (ADR 0034) and opens its page.
+  const incidentButton = document.getElementById("alert-incident");
+  if (incidentButton) {
+    incidentButton.addEventListener("click", async function () {
+      if (!opened) return;
+      incidentButton.disabled = true;
+      try {
+        const made = await api("POST", "/api/v1/incidents/from-alert", { alert_id: opened });
+        window.location.assign("/incidents/" + encodeURIComponent(made.id));
+      } catch (error) {
+        say(t("incidents.create_failed", { why: error.message }), true);
+        incidentButton.disabled = false;
+      }
+    });
+  }
   document.getElementById("alerts-help-open").addEventListener("click", function () {
     helpDialog.showModal();
   });
