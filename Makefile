@@ -10,6 +10,7 @@ VENDOR := src/sereno/entrypoints/web/static/vendor/leaflet
 
 demo: install assets ## install, seed the Guayaquil demo city and serve it on :8080
 	$(VENV)/bin/sereno demo seed
+	$(VENV)/bin/sereno demo operation
 	$(VENV)/bin/sereno serve
 
 test: install assets system-deps ## install test tools and run the whole suite

@@ -31,6 +31,7 @@ from sereno.entrypoints import (
     cli_governance,
     cli_incidents,
     cli_integrations,
+    cli_operations,
     cli_security,
 )
 from sereno.entrypoints.cli_common import AsUser, act_as, err, fail, out, start_platform
@@ -64,6 +65,7 @@ app.add_typer(cli_evidence.evidence_app, name="evidence")
 app.add_typer(cli_anomalies.anomalies_app, name="anomalies")
 app.add_typer(cli_anomalies.shifts_app, name="shifts")
 app.add_typer(cli_integrations.integrations_app, name="integrations")
+app.add_typer(cli_operations.operations_app, name="operations")
 app.add_typer(cli_incidents.incidents_app, name="incidents")
 app.command("trace-leak")(cli_evidence.trace_leak)
 retention_app = typer.Typer(help="Retention periods, legal holds and the purge.",
@@ -126,6 +128,19 @@ def demo_seed() -> None:
               f"centres, {report.cameras} cameras, {report.users} users; clips: "
               f"{', '.join(report.clips)}")
     _print_demo_users()
+
+
+@demo_app.command("operation")
+def demo_operation() -> None:
+    """Plan this week's demo joint operation (Malecón 2000, Segura EP + Policía; idempotent).
+    Apart from ``demo seed``: an active operation raises the alerts inside it."""
+    if load_settings().profile is Profile.PRODUCTION:
+        err.print("[red]refusing to plan a demo operation in the production profile[/red]")
+        raise typer.Exit(2)
+    from sereno.demo.operations import seed_demo_operation
+
+    code = seed_demo_operation(start_platform())
+    out.print(f"joint operation {code} (Malecón 2000, this week)")
 
 
 def _print_demo_users() -> None:
