@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from sereno.bootstrap import Platform
 from sereno.domain import events
+from sereno.domain.access import Principal, Role
 from sereno.domain.coverage import offset
 from sereno.domain.errors import Conflict
 from sereno.domain.incidents import IncidentStatus
@@ -353,3 +354,18 @@ def test_advance_moves_an_incident_inside_the_callers_transaction(
         uow.commit()
     with platform.uow() as uow, pytest.raises(Conflict, match="cannot go from cancelled"):
         incidents.advance(uow, incident["id"], "en_route", "x", "segura-ep", clock())
+
+
+def test_advance_for_dispatch_names_the_dispatcher_and_keeps_the_detail(
+        client: TestClient, platform: Platform) -> None:
+    incident = _create(client)
+    dispatcher = Principal("d", "dispatcher.segura", "segura-ep", frozenset({Role.DISPATCHER}))
+    uow = platform.uow()
+    with uow:
+        incidents.advance_for_dispatch(uow, dispatcher, incident["id"], "dispatched",
+                                       platform.clock(), detail={"units": ["SEG-MOTO-1"]})
+        uow.commit()
+    timeline = client.get(f"{INCIDENTS}/{incident['id']}",
+                          headers=bearer(client, "operator.segura")).json()["timeline"]
+    assert timeline[-1]["by"] == "dispatcher.segura"
+    assert timeline[-1]["detail"] == {"acknowledged": True, "units": ["SEG-MOTO-1"]}

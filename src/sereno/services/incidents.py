@@ -528,7 +528,8 @@ _PROGRESS = (IncidentStatus.NEW, IncidentStatus.ACKNOWLEDGED, IncidentStatus.DIS
 
 
 def advance(uow: UnitOfWork, incident_id: str, to_status: IncidentStatus | str, by: str,
-            by_agency: str, at: datetime, note: str | None = None) -> IncidentEvent | None:
+            by_agency: str, at: datetime, note: str | None = None,
+            detail: dict[str, Any] | None = None) -> IncidentEvent | None:
     """Move an incident forward on behalf of a dispatch or a unit's report, inside the
     caller's open unit of work (no commit, no audit: the caller audits its own action).
 
@@ -546,9 +547,20 @@ def advance(uow: UnitOfWork, incident_id: str, to_status: IncidentStatus | str, 
             and _PROGRESS.index(current) >= _PROGRESS.index(target):
         return None
     made = incident.transition(target, by=by, by_agency=by_agency, at=at, note=note)
+    if detail:
+        made.detail = {**made.detail, **detail}
     uow.incidents.save(incident)
     _changed(uow, incident, made)
     return made
+
+
+def advance_for_dispatch(uow: UnitOfWork, who: Principal, incident_id: str, to_status: str,
+                         at: datetime, *, detail: dict[str, Any] | None = None,
+                         note: str | None = None) -> None:
+    """``advance`` in the shape ``services.dispatch`` calls it (``IncidentAdvance``): the
+    dispatcher or the unit's terminal user is the actor, their agency the agency."""
+    advance(uow, incident_id, to_status, who.username, who.agency_id, at, note=note,
+            detail=detail)
 
 
 def add_event(uow: UnitOfWork, incident_id: str, made: IncidentEvent) -> None:
