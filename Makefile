@@ -23,6 +23,7 @@ bench: install system-deps ## benchmark figures beside their limits (not part of
 	$(PY) bench/audit.py
 	$(PY) bench/watermark.py
 	$(PY) bench/exchange.py
+	$(PY) bench/dispatch.py
 
 install: $(STAMP)
 

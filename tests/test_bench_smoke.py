@@ -78,3 +78,13 @@ def test_exchange_benchmark_reports_its_figures() -> None:
         value = report[key]
         assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
     assert report["lost"] == 0 and report["duplicated"] == 0
+
+
+def test_dispatch_benchmark_reports_its_figures() -> None:
+    report = _last_json("dispatch.py", "--units", "300", "--incidents", "20", "--updates",
+                        "600", "--batch", "100", "--single", "20")
+    for key in ("recommend_p50_ms", "recommend_p99_ms", "baseline_p99_ms",
+                "position_updates_per_s", "index_p99_ms"):
+        value = report[key]
+        assert isinstance(value, int | float) and math.isfinite(value) and value > 0, (key, value)
+    assert report["units"] == 300 and report["incidents"] == 20

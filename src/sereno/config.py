@@ -173,6 +173,17 @@ class IntegrationSettings(BaseModel):
                                              "each message (empty: a path only)")
 
 
+class DemoSettings(BaseModel):
+    """The demo city's extras (ADR 0032): the simulated fleet moving in ``sereno serve``."""
+
+    simulate_fleet: bool | None = Field(
+        None, description="move the demo units (default: on in the embedded profile)")
+    fleet_step_seconds: float = Field(2.0, gt=0, le=60)
+    fleet_speedup: float = Field(3.0, gt=0, le=20,
+                                 description="simulated units drive this many times faster")
+    fleet_clear_after_seconds: float = Field(90.0, ge=0, le=3600)
+
+
 class ConsoleSettings(BaseModel):
     default_language: Literal["es", "en"] = "es"
     map_tile_url: str = ""
@@ -205,6 +216,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     anomalies: AnomalySettings = AnomalySettings()
     integrations: IntegrationSettings = IntegrationSettings()
+    demo: DemoSettings = DemoSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -231,6 +243,8 @@ class Settings(BaseSettings):
             self.video.enabled = self.profile is Profile.EMBEDDED
         if self.workers.stream_health_in_server is None:
             self.workers.stream_health_in_server = self.profile is Profile.EMBEDDED
+        if self.demo.simulate_fleet is None:
+            self.demo.simulate_fleet = self.profile is Profile.EMBEDDED
         if self.retention.in_server is None:
             # Recordings fill the disk wherever the video workers run: purge there too.
             self.retention.in_server = (self.profile is Profile.EMBEDDED

@@ -9,6 +9,7 @@ from typing import Any
 
 from sereno.bootstrap import Platform
 from sereno.demo.city import AGENCIES, CAMERAS, CENTRES, RULES, USERS, demo_totp_secret
+from sereno.demo.fleet import seed_demo_units
 from sereno.demo.incident_types import seed_incident_types
 from sereno.demo.media import prepare_sources
 from sereno.demo.shifts import seed_demo_shifts
@@ -98,6 +99,7 @@ def seed_demo_city(platform: Platform) -> SeedReport:
     _seed_cases(platform)
     _seed_agreements(platform)
     seed_incident_types(platform)
+    seed_demo_units(platform.uow, platform.clock())
     return SeedReport(len(AGENCIES), len(CENTRES), len(CAMERAS), len(USERS),
                       tuple(p.name for p in clips))
 

@@ -245,6 +245,11 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
 
         stop_anomalies = anomaly_worker.start_in_thread(platform,
                                                         settings.anomalies.interval_seconds)
+    stop_fleet = None
+    if settings.demo.simulate_fleet and settings.profile is Profile.EMBEDDED:
+        from sereno.entrypoints.workers import fleet_sim  # the demo's moving units (ADR 0032)
+
+        stop_fleet = fleet_sim.start_in_thread(platform)
     stop_integrations = None
     if settings.integrations.in_server:  # alert webhooks and MQTT (ADR 0029)
         from sereno.entrypoints.workers import integrations as integration_worker
@@ -267,6 +272,8 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     finally:
         if stop_integrations is not None:
             stop_integrations.set()
+        if stop_fleet is not None:
+            stop_fleet.set()
         if stop_anomalies is not None:
             stop_anomalies.set()
         if stop_retention is not None:

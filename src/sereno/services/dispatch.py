@@ -97,12 +97,12 @@ def recommend(uow: UnitOfWork, who: Principal, incident_id: str, *, clock: Clock
                 if unit is not None and unit.status is UnitStatus.AVAILABLE:
                     found.append(candidate)
                 else:
-                    excluded.add(candidate.unit_id)
                     if unit is not None:
                         index.set_status(unit.id, unit.status)
-            if len(found) >= limit or len(excluded) == 0:
+                # each round's units come after the last round's: no re-sorting
+                excluded.add(candidate.unit_id)
+            if len(found) >= limit:
                 break
-        found.sort(key=lambda c: (c.eta_s, c.unit_id))
         record(uow, who, action, object_type=OBJECT, object_id=incident.id,
                object_agency_id=incident.agency_id, now=now,
                detail={"units": [c.unit_id for c in found], "kinds": sorted(wanted or [])})
