@@ -25,8 +25,8 @@ SEGURA, POLICE = "segura-ep", "policia-nacional"
 MALECON: dict[str, Any] = {"type": "Polygon", "coordinates": [[
     [-79.8850, -2.2000], [-79.8760, -2.2000], [-79.8760, -2.1900], [-79.8850, -2.1900],
     [-79.8850, -2.2000]]]}
-INSIDE = {"latitude": -2.1950, "longitude": -79.8800}
-OUTSIDE = {"latitude": -2.1561, "longitude": -79.8936}
+INSIDE: dict[str, Any] = {"latitude": -2.1950, "longitude": -79.8800}
+OUTSIDE: dict[str, Any] = {"latitude": -2.1561, "longitude": -79.8936}
 
 
 def _user(platform: Platform, username: str) -> Principal:

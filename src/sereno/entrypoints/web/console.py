@@ -43,8 +43,11 @@ from sereno.entrypoints.api.context import (
 from sereno.entrypoints.web.i18n import LANGUAGES, MESSAGES, translator
 from sereno.services import accounts, directory, video
 from sereno.services import cameras as camera_service
+from sereno.services import operations as operations_service
 from sereno.services import second_factor as second_factor_service
+from sereno.services.audit import Clock
 from sereno.services.cameras import CameraFilter
+from sereno.services.unit_of_work import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -374,15 +377,33 @@ def wall_page(request: Request) -> Response:
     found = [c for c in camera_service.list_cameras(platform.uow(), who, action="page.wall")
              if not c.is_retired]
     recent = video.list_detections(platform.uow(), who, limit=RECENT_EVENTS)
+    offered = _operation_cameras(platform.uow(), platform.clock, who, found)
     wall = {"user": who.username, "layouts": list(WALL_LAYOUTS), "streams": WALL_STREAMS,
             "refresh": platform.settings.media.snapshot_refresh_seconds, "retry": WALL_RETRY_S,
             "cameras": [{"id": c.id, "name": c.name, "status": c.status.value}
                         for c in found]}
-    return render(request, "wall.html", context=context, cameras=found,
+    return render(request, "wall.html", context=context, cameras=found, operations=offered,
                   recent=[_event_item(e) for e in recent], layouts=WALL_LAYOUTS,
                   wall_refresh=platform.settings.media.snapshot_refresh_seconds,
                   wall_retry=WALL_RETRY_S,
                   wall_json=script_json(wall), events_json=_events_config(who, found, None))
+
+
+def _operation_cameras(uow: UnitOfWork, clock: Clock, who: Principal,
+                       visible: list[Camera]) -> list[dict[str, Any]]:
+    """The cameras of the joint operations active now for the caller's agency, among those the
+    wall offers anyway (ADR 0033): grouped by operation, to add at once. The live view of each
+    still passes the policy door."""
+    if not who.can(Permission.OPERATION_READ):
+        return []
+    shown = {c.id for c in visible}
+    offered = []
+    for active in operations_service.active_operations(uow, who, clock):
+        cameras = [c for c in active.cameras if c.id in shown]
+        if cameras:
+            offered.append({"code": active.operation.code, "title": active.operation.title,
+                            "ends_at": active.operation.ends_at, "cameras": cameras})
+    return offered
 
 
 # -- the caller's own account --------------------------------------------------------------------

@@ -178,7 +178,7 @@
   function select(cameraId) {
     selected = selected === cameraId ? null : cameraId;
     if (list) {
-      list.querySelectorAll(".wall-camera").forEach(function (item) {
+      document.querySelectorAll(".wall-camera").forEach(function (item) {
         const on = item.dataset.cameraId === selected;
         item.classList.toggle("selected", on);
         item.setAttribute("aria-pressed", String(on));
@@ -189,7 +189,8 @@
       ? (texts["wall.selected"] || "{id}").replace("{id}", selected) : "";
   }
 
-  if (list) {
+  // The camera list and, above it, the cameras of the joint operations active now (ADR 0033).
+  document.querySelectorAll(".wall-list").forEach(function (list) {
     list.addEventListener("click", function (event) {
       const item = event.target.closest(".wall-camera");
       if (item) select(item.dataset.cameraId);
@@ -208,7 +209,7 @@
       event.dataTransfer.setData("text/plain", item.dataset.cameraId);
       event.dataTransfer.effectAllowed = "copy";
     });
-  }
+  });
 
   function tileOf(event) {
     const node = event.target.closest(".tile");
