@@ -11,7 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from sereno.adapters.db.tables import audit_records, unit_positions, units
+from sereno.adapters.db.tables import (
+    audit_records,
+    incident_events,
+    incidents,
+    unit_positions,
+    units,
+)
 from sereno.bootstrap import Platform
 from sereno.domain.access import Principal, Role
 from sereno.domain.errors import Conflict
@@ -134,6 +140,7 @@ def test_recommend_dispatch_and_mobile_reports(client: TestClient,
     assert made.status_code == 201, made.text
     sent = made.json()[0]
     assert sent["status"] == "assigned" and sent["eta_s"] > 60
+    assert _incident(platform, incident)["status"] == "dispatched"
     again = client.post(f"{API}/incidents/{incident}/dispatches", headers=dispatcher,
                         json={"units": ["SEG-T-FAR", "SEG-T-CAR"]})
     assert again.status_code == 409
@@ -161,6 +168,8 @@ def test_recommend_dispatch_and_mobile_reports(client: TestClient,
         units_now = {u["id"]: u for u in client.get(f"{API}/units", headers=field).json()}
         assert units_now["SEG-T-CAR"]["status"] == unit_status
         assert units_now["SEG-T-CAR"]["incident_id"] == incident
+        if word != "acknowledge":  # the incident follows its unit
+            assert _incident(platform, incident)["status"] == status
     back = client.post(f"{url}/en-route", headers=field)
     assert back.status_code == 409
     platform.clock.advance(seconds=600)  # type: ignore[attr-defined]
@@ -178,6 +187,27 @@ def test_recommend_dispatch_and_mobile_reports(client: TestClient,
     assert [d["status"] for d in listed.json()] == ["cleared"]
     actions = [r.action for r in audit_rows(platform) if r.action.startswith("dispatch.")]
     assert actions[-1] == "dispatch.clear"
+    row = _incident(platform, incident)
+    assert row["status"] == "on_scene"  # clearing does not resolve it: the dispatcher does
+    assert row["dispatched_at"] < row["en_route_at"] < row["on_scene_at"]
+    with platform.engine.connect() as connection:
+        timeline = connection.execute(
+            select(incident_events.c.kind, incident_events.c.to_status,
+                   incident_events.c.detail)
+            .where(incident_events.c.incident_id == incident)
+            .order_by(incident_events.c.id)).all()
+    kinds = [(k, t) for k, t, _ in timeline]
+    assert kinds == [("transition", "dispatched"), ("unit_assigned", None),
+                     ("unit_status", None), ("transition", "en_route"), ("unit_status", None),
+                     ("transition", "on_scene"), ("unit_status", None), ("unit_status", None)]
+    assert [d.get("status") for k, _, d in timeline if k == "unit_status"] == [
+        "acknowledged", "en_route", "on_scene", "cleared"]
+
+
+def _incident(platform: Platform, incident_id: str) -> dict[str, Any]:
+    with platform.engine.connect() as connection:
+        return dict(connection.execute(select(incidents).where(incidents.c.id == incident_id)
+                                       ).mappings().one())
 
 
 def test_closed_incident_and_out_of_service_unit(client: TestClient,

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from sereno.adapters.db.unit_repositories import IncidentPlace
 from sereno.domain.access import Permission, Principal
-from sereno.domain.errors import Conflict, InvalidInput, NotFound
+from sereno.domain.errors import Conflict, InvalidInput, NotFound, SerenoError
 from sereno.domain.eta import eta_seconds, great_circle_m
+from sereno.domain.events import Event
+from sereno.domain.incidents import EventKind, IncidentEvent
 from sereno.domain.units import (
     UNIT_STATUS_FOR,
     Dispatch,
@@ -27,6 +29,7 @@ from sereno.domain.units import (
     parse_dispatch_report,
     parse_kind,
 )
+from sereno.services import incidents
 from sereno.services.audit import Clock, record, refuse, require
 from sereno.services.dispatch_recommender import Candidate, UnitIndex
 from sereno.services.unit_of_work import UnitOfWork
@@ -38,9 +41,10 @@ DISPATCH_OBJECT = "dispatch"
 OPEN_STATUSES = frozenset({"new", "acknowledged", "dispatched", "en_route", "on_scene"})
 MAX_UNITS_PER_DISPATCH = 20
 
-#: Moves the incident when its units report (set by the incidents service when it loads:
-#: ``advance(uow, who, incident_id, to_status, at)`` in the caller's transaction).
+#: Moves the incident inside the caller's transaction (``incidents.advance_for_dispatch``:
+#: ``advance(uow, who, incident_id, to_status, at, detail=...)``; ADR 0031).
 IncidentAdvance = Callable[..., None]
+Publish = Callable[[Event], None]
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,10 @@ def recommend(uow: UnitOfWork, who: Principal, incident_id: str, *, clock: Clock
 
 def dispatch_units(uow: UnitOfWork, who: Principal, incident_id: str, unit_ids: Sequence[str],
                    *, clock: Clock, index: UnitIndex,
-                   advance: IncidentAdvance | None = None) -> list[Dispatch]:
-    """Assign units of the caller's agency to an open incident; all or none."""
+                   advance: IncidentAdvance = incidents.advance_for_dispatch,
+                   publish: Publish | None = None) -> list[Dispatch]:
+    """Assign units of the caller's agency to an open incident; all or none. The incident
+    becomes dispatched and its timeline names each unit, in the same transaction."""
     action = "incident.dispatch"
     with uow:
         require(uow, who, who.can(Permission.INCIDENT_DISPATCH), action, object_type=OBJECT,
@@ -154,15 +160,23 @@ def dispatch_units(uow: UnitOfWork, who: Principal, incident_id: str, unit_ids: 
             uow.dispatches.add(dispatch)
             made.append(dispatch)
             assigned.append(unit)
-        if advance is not None:
+        try:
             advance(uow, who, incident.id, "dispatched", now,
                     detail={"units": [u.id for u in assigned]})
+            for made_one in made:
+                incidents.add_event(uow, incident.id, IncidentEvent(
+                    incident.id, EventKind.UNIT_ASSIGNED, who.username, who.agency_id, now,
+                    detail={"unit": made_one.unit_id, "dispatch": made_one.id,
+                            "eta_s": made_one.eta_s, "distance_m": made_one.distance_m}))
+        except SerenoError as error:
+            refuse(uow, who, action, error, object_type=OBJECT, object_id=incident.id,
+                   object_agency_id=incident.agency_id)
         record(uow, who, action, object_type=OBJECT, object_id=incident.id,
                object_agency_id=incident.agency_id, now=now,
                detail={"units": [u.id for u in assigned],
                        "dispatches": [d.id for d in made],
                        "eta_s": [d.eta_s for d in made]})
-        uow.commit()
+        _commit(uow, publish)
     for unit in assigned:
         index.set_status(unit.id, unit.status)
     return made
@@ -175,8 +189,10 @@ INCIDENT_STATUS_FOR = {DispatchStatus.EN_ROUTE: "en_route",
 
 
 def report(uow: UnitOfWork, who: Principal, dispatch_id: str, word: str, *, clock: Clock,
-           index: UnitIndex, advance: IncidentAdvance | None = None) -> Dispatch:
-    """The unit acknowledges, is en route, on scene, or clears (the mobile terminal)."""
+           index: UnitIndex, advance: IncidentAdvance = incidents.advance_for_dispatch,
+           publish: Publish | None = None) -> Dispatch:
+    """The unit acknowledges, is en route, on scene, or clears (the mobile terminal): stamped
+    on the dispatch, the unit's status, the incident's (en route, on scene) and timeline."""
     action = f"dispatch.{word[:16]}"
     with uow:
         require(uow, who, who.can(Permission.UNIT_REPORT), action,
@@ -210,14 +226,22 @@ def report(uow: UnitOfWork, who: Principal, dispatch_id: str, word: str, *, cloc
                    object_type=DISPATCH_OBJECT, object_id=dispatch.id,
                    object_agency_id=unit.agency_id)
         uow.dispatches.save(dispatch)
-        if advance is not None and status in INCIDENT_STATUS_FOR:
-            advance(uow, who, dispatch.incident_id, INCIDENT_STATUS_FOR[status], now,
-                    detail={"unit": unit.id, "dispatch": dispatch.id})
+        try:
+            if status in INCIDENT_STATUS_FOR:
+                advance(uow, who, dispatch.incident_id, INCIDENT_STATUS_FOR[status], now,
+                        detail={"unit": unit.id, "dispatch": dispatch.id})
+            incidents.add_event(uow, dispatch.incident_id, IncidentEvent(
+                dispatch.incident_id, EventKind.UNIT_STATUS, who.username, who.agency_id, now,
+                detail={"unit": unit.id, "dispatch": dispatch.id,
+                        "status": dispatch.status.value}))
+        except SerenoError as error:
+            refuse(uow, who, action, error, object_type=DISPATCH_OBJECT, object_id=dispatch.id,
+                   object_agency_id=unit.agency_id)
         record(uow, who, action, object_type=DISPATCH_OBJECT, object_id=dispatch.id,
                object_agency_id=unit.agency_id, now=now,
                detail={"unit": unit.id, "incident": dispatch.incident_id,
                        "status": dispatch.status.value})
-        uow.commit()
+        _commit(uow, publish)
     index.set_status(unit.id, unit.status)
     return dispatch
 
@@ -234,3 +258,12 @@ def list_dispatches(uow: UnitOfWork, who: Principal, incident_id: str) -> list[D
                object_agency_id=incident.agency_id, detail={"count": len(found)})
         uow.commit()
         return found
+
+
+def _commit(uow: UnitOfWork, publish: Publish | None) -> None:
+    """Commit, then hand the incident events to the bus (outside the transaction)."""
+    uow.commit()
+    pending = list(uow.collect_new_events())
+    if publish is not None:
+        for event in pending:
+            publish(event)

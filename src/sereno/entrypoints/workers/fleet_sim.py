@@ -126,7 +126,8 @@ class FleetSimulator:
             try:
                 done_report = dispatch.report(platform.uow(), terminal(agency_id), dispatch_id,
                                               word, clock=platform.clock,
-                                              index=platform.unit_index)
+                                              index=platform.unit_index,
+                                              publish=platform.bus.publish)
                 report.reports.append((done_report.unit_id, word))
             except SerenoError as error:
                 report.errors.append(f"{word} of {dispatch_id}: {error.message}")

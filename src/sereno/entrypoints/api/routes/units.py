@@ -183,7 +183,8 @@ def dispatch_units(request: Request, caller: Caller, incident_id: str,
     just assigned answers 409 "unit already assigned" and nothing is assigned."""
     platform = platform_of(request)
     made = dispatch.dispatch_units(platform.uow(), caller, incident_id, body.units,
-                                   clock=platform.clock, index=platform.unit_index)
+                                   clock=platform.clock, index=platform.unit_index,
+                                   publish=platform.bus.publish)
     return [dispatch_out(d) for d in made]
 
 
@@ -196,4 +197,5 @@ def report_on_dispatch(request: Request, caller: Caller, dispatch_id: str,
     (and the incident: en route, on scene)."""
     platform = platform_of(request)
     return dispatch_out(dispatch.report(platform.uow(), caller, dispatch_id, report,
-                                        clock=platform.clock, index=platform.unit_index))
+                                        clock=platform.clock, index=platform.unit_index,
+                                        publish=platform.bus.publish))
