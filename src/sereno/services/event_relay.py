@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 RELAYED: dict[str, type[events.Event]] = {
     "AlertRaised": events.AlertRaised,
     "AlertChanged": events.AlertChanged,
+    # The live incident board (ADR 0031): every console sees every process's incident changes.
+    "IncidentCreated": events.IncidentCreated,
+    "IncidentChanged": events.IncidentChanged,
 }
 
 
@@ -41,6 +44,10 @@ def message_id(event: events.Event) -> str:
         return f"AlertChanged:{event.alert_id}:{event.version}"
     if isinstance(event, events.AlertRaised):
         return f"AlertRaised:{event.alert_id}"
+    if isinstance(event, events.IncidentChanged):
+        return f"IncidentChanged:{event.incident_id}:{event.version}:{event.action}"
+    if isinstance(event, events.IncidentCreated):
+        return f"IncidentCreated:{event.incident_id}"
     return f"{type(event).__name__}:{uuid.uuid4()}"
 
 
