@@ -19,7 +19,7 @@ from sereno.domain.errors import Conflict
 from sereno.domain.incidents import IncidentStatus
 from sereno.services import incidents
 from tests.conftest import FakeClock, audit_rows, bearer
-from tests.support.cap import XML, message, raise_alert, register
+from tests.support.cap import RIESGOS, XML, message, raise_alert, register
 
 INCIDENTS = "/api/v1/incidents"
 SEG1 = (-2.1953, -79.8797)  # SEG-001, heading 200, fov 70, range 80
@@ -260,6 +260,19 @@ def test_an_imported_cap_message_becomes_an_incident(client: TestClient,
                       content=message("SNGR-2026-0009", msg_type="Ack",
                                       references=f"x,{'SNGR-2026-0001'},y"))
     assert ack.status_code in (404, 422)
+    alert_only = client.post("/api/v1/cap", headers=headers, content=message(
+        "SNGR-2026-0002", headline="Otra", sent="2026-11-25T04:00:00-05:00"))
+    assert alert_only.status_code == 201  # imported as an alert, no incident
+    cancelled = client.post(f"{INCIDENTS}/from-cap", headers=headers, content=message(
+        "SNGR-2026-0004", msg_type="Cancel", sent="2026-11-25T04:30:00-05:00",
+        references=f"{RIESGOS},SNGR-2026-0002,2026-11-25T04:00:00-05:00"))
+    assert cancelled.status_code == 422
+    assert "cancels an alert" in cancelled.json()["error"]["message"]
+    withdrawn = client.post(f"{INCIDENTS}/from-cap", headers=headers, content=message(
+        "SNGR-2026-0003", msg_type="Cancel", sent="2026-11-25T05:00:00-05:00",
+        references=f"{RIESGOS},SNGR-2026-0001,2026-11-25T03:00:00-05:00"))
+    assert withdrawn.status_code == 200  # its alert already has an incident: that one
+    assert withdrawn.json()["incident"]["id"] == incident["id"]
     wrong = client.post(f"{INCIDENTS}/from-cap", headers={**headers,
                                                            "Content-Type": "text/plain"},
                         content=b"hola")

@@ -299,6 +299,10 @@ def create_from_cap(uow: UnitOfWork, who: Principal, data: bytes, *, node: str, 
                    detail={"duplicate": True, "number": held.number, "source": "cap"})
             uow.commit()
             return CapIncident(held, False, result)
+        if result.outcome == "cancelled":
+            refuse(uow, who, action, InvalidInput(
+                "the CAP message cancels an alert: there is no incident to open from it"),
+                object_type=OBJECT, detail={"alert_id": result.alert_id})
     incident = create_from_alert(uow, who, result.alert_id, clock=clock, type_code=type_code,
                                  publish=publish, source=IncidentSource.CAP)
     return CapIncident(incident, True, result)
