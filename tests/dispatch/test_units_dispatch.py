@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from sereno.adapters.db.tables import (
     audit_records,
+    dispatches,
     incident_events,
     incidents,
     unit_positions,
@@ -308,3 +309,34 @@ def test_index_follows_other_processes(platform: Platform) -> None:
                                index=platform.unit_index, limit=1)
     assert [c.unit_id for c in found.units] == ["SEG-T-B"]
     assert UnitKind.PATROL_CAR is found.units[0].kind
+
+
+def test_two_dispatch_requests_at_once_over_http(client: TestClient,
+                                                 platform: Platform) -> None:
+    """The same race through the HTTP stack: two clients, two threads, one unit."""
+    add_unit(platform, "SEG-RACE-HTTP", "segura-ep", at=CENTRE)
+    targets = [add_incident(platform), add_incident(platform)]
+    headers = [bearer(client, "dispatcher.segura"), bearer(client, "supervisor.segura")]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+    messages: list[str] = []
+
+    def post(n: int) -> None:
+        with TestClient(client.app) as own:
+            barrier.wait()
+            response = own.post(f"{API}/incidents/{targets[n]}/dispatches", headers=headers[n],
+                                json={"units": ["SEG-RACE-HTTP"]})
+        statuses.append(response.status_code)
+        if response.status_code == 409:
+            messages.append(response.json()["error"]["message"])
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [201, 409] and messages == ["unit already assigned"]
+    with platform.engine.connect() as connection:
+        sent = connection.execute(select(func.count()).select_from(dispatches).where(
+            dispatches.c.unit_id == "SEG-RACE-HTTP")).scalar_one()
+    assert sent == 1
