@@ -95,6 +95,7 @@ class Platform:
         kind, and the wake-up of the sender when a transaction enqueues."""
         from sereno.services.federation import Federation
         from sereno.services.federation_receivers import register_alert_receivers
+        from sereno.services.incident_exchange import register_incident_receivers
 
         workers = self.settings.workers
         federation = Federation(
@@ -105,6 +106,7 @@ class Platform:
             retry_cap_s=workers.federation_retry_cap_seconds)
         federation.install_wakeup(self.session_factory)
         register_alert_receivers(federation, clock=self.clock, store=self.media)
+        register_incident_receivers(federation, clock=self.clock)
         return federation
 
     @cached_property

@@ -49,6 +49,14 @@ class IncidentRepository:
     def get(self, incident_id: str) -> Incident | None:
         return self.session.get(Incident, incident_id)
 
+    def partner_copy(self, agency_id: str, origin_agency_id: str,
+                     origin_incident_id: str) -> Incident | None:
+        """``agency_id``'s copy of a partner's incident, if it holds one (ADR 0033)."""
+        return self.session.scalars(select(Incident).where(
+            incidents.c.agency_id == agency_id,
+            incidents.c.origin_agency_id == origin_agency_id,
+            incidents.c.origin_incident_id == origin_incident_id)).first()
+
     def by_number(self, number: str) -> Incident | None:
         return self.session.scalars(select(Incident).where(incidents.c.number == number)).first()
 
