@@ -249,3 +249,32 @@ def test_cancel_needs_a_reason_and_is_final(platform: Platform, clock: FakeClock
     alert = _raise(platform, "operator.segura", **INSIDE)
     assert _alert(platform, alert.id).severity.value == "Minor"
     assert operations.summarise_finished(platform.uow(), platform.clock) == [operation.code]
+
+
+def test_the_summary_counts_incidents_and_their_time_to_on_scene(platform: Platform,
+                                                                 clock: FakeClock) -> None:
+    from sereno.services import incidents
+
+    operation = _plan(platform)
+    dispatcher = _user(platform, "dispatcher.policia")
+
+    def open_incident(place: dict[str, Any]) -> str:
+        return incidents.create(platform.uow(), dispatcher, incidents.NewIncident(
+            type_code="rina", title="Riña", **place), clock=platform.clock).id
+
+    inside, outside = open_incident(INSIDE), open_incident(OUTSIDE)
+    for to, minutes in (("dispatched", 2), ("on_scene", 7)):
+        clock.advance(minutes=minutes)
+        for incident_id in (inside, outside):
+            with platform.uow() as uow:
+                seen = uow.incidents.get(incident_id)
+                assert seen is not None
+                version = seen.version
+            incidents.transition(platform.uow(), dispatcher, incident_id, to, version=version,
+                                 clock=platform.clock)
+    summary = operations.operation_summary(platform.uow(), _user(platform, "analyst.segura"),
+                                           operation.id, platform.clock)
+    assert summary["incidents"]["total"] == 1  # the one outside the area is not in it
+    assert summary["incidents"]["by_status"] == {"on_scene": 1}
+    assert summary["incidents"]["on_scene_median_s"] == 540.0
+    assert summary["incidents"]["reached_on_scene"] == 1
