@@ -259,8 +259,8 @@ def test_the_summary_counts_incidents_and_their_time_to_on_scene(platform: Platf
     dispatcher = _user(platform, "dispatcher.policia")
 
     def open_incident(place: dict[str, Any]) -> str:
-        return incidents.create(platform.uow(), dispatcher, incidents.NewIncident(
-            type_code="rina", title="Riña", **place), clock=platform.clock).id
+        return str(incidents.create(platform.uow(), dispatcher, incidents.NewIncident(
+            type_code="rina", title="Riña", **place), clock=platform.clock).id)
 
     inside, outside = open_incident(INSIDE), open_incident(OUTSIDE)
     for to, minutes in (("dispatched", 2), ("on_scene", 7)):
