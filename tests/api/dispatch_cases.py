@@ -88,6 +88,15 @@ def report_positions(client: TestClient, headers: dict[str, str], _: str) -> Non
     assert _state(platform) == before
 
 
+def set_service(client: TestClient, headers: dict[str, str], _: str) -> None:
+    platform = _platform(client)
+    unit_id = _segura_unit(platform)
+    before = _state(platform)
+    _denied(client.post(f"{UNITS}/{unit_id}/status", headers=headers,
+                        json={"status": "out_of_service"}))
+    assert _state(platform) == before
+
+
 def recommendations(client: TestClient, headers: dict[str, str], _: str) -> None:
     incident = add_incident(_platform(client))
     _denied(client.get(f"{API}/incidents/{incident}/recommendations", headers=headers))
@@ -121,6 +130,7 @@ SCOPING: dict[tuple[str, str], Check] = {
     ("GET", UNITS): list_units,
     ("POST", UNITS): register_unit,
     ("POST", f"{UNITS}/{{unit_id}}/positions"): report_positions,
+    ("POST", f"{UNITS}/{{unit_id}}/status"): set_service,
     ("GET", f"{API}/incidents/{{incident_id}}/recommendations"): recommendations,
     ("GET", f"{API}/incidents/{{incident_id}}/dispatches"): list_dispatches,
     ("POST", f"{API}/incidents/{{incident_id}}/dispatches"): dispatch_units,
@@ -146,6 +156,11 @@ AUDITED: dict[tuple[str, str], tuple[str, Callable[..., object], str]] = {
         lambda c, h, p: c.post(f"{UNITS}/{_segura_unit(p)}/positions", headers=h,
                                json=_fix(p)),
         "unit.position"),
+    ("POST", f"{UNITS}/{{unit_id}}/status"): (
+        "supervisor.segura",
+        lambda c, h, p: c.post(f"{UNITS}/{_segura_unit(p)}/status", headers=h,
+                               json={"status": "out_of_service"}),
+        "unit.service"),
     ("GET", f"{API}/incidents/{{incident_id}}/recommendations"): (
         "dispatcher.segura",
         lambda c, h, p: c.get(f"{API}/incidents/{add_incident(p)}/recommendations",

@@ -222,13 +222,33 @@ def test_closed_incident_and_out_of_service_unit(client: TestClient,
     dup = client.post(f"{API}/incidents/{closed}/dispatches", headers=dispatcher,
                       json={"units": ["SEG-T-1", "SEG-T-1"]})
     assert dup.status_code == 422
-    with platform.engine.begin() as connection:
-        connection.execute(units.update().where(units.c.id == "SEG-T-1")
-                           .values(status="out_of_service"))
+    field = bearer(client, "operator.segura")
+    off = client.post(f"{API}/units/SEG-T-1/status", headers=field,
+                      json={"status": "out_of_service"})
+    assert off.status_code == 200 and off.json()["status"] == "out_of_service"
+    assert client.post(f"{API}/units/SEG-T-1/status", headers=field,
+                       json={"status": "on_scene"}).status_code == 422
+    assert client.post(f"{API}/units/SEG-T-1/status", headers=bearer(client, "analyst.segura"),
+                       json={"status": "available"}).status_code == 403
     open_one = add_incident(platform)
     out = client.post(f"{API}/incidents/{open_one}/dispatches", headers=dispatcher,
                       json={"units": ["SEG-T-1"]})
     assert out.status_code == 409 and out.json()["error"]["message"] == "unit is out of service"
+    rec = client.get(f"{API}/incidents/{open_one}/recommendations", headers=dispatcher,
+                     params={"limit": 50})
+    assert "SEG-T-1" not in [u["unit_id"] for u in rec.json()["units"]]
+    back = client.post(f"{API}/units/SEG-T-1/status", headers=field,
+                       json={"status": "available"})
+    assert back.status_code == 200
+    sent = client.post(f"{API}/incidents/{open_one}/dispatches", headers=dispatcher,
+                       json={"units": ["SEG-T-1"]})
+    assert sent.status_code == 201
+    busy = client.post(f"{API}/units/SEG-T-1/status", headers=field,
+                       json={"status": "out_of_service"})
+    assert busy.status_code == 409  # on a dispatch: it must clear first
+    records = [r for r in audit_rows(platform) if r.action == "unit.service"]
+    # (the status outside the two the route takes is refused by the HTTP edge, as any body)
+    assert [r.outcome for r in records] == ["allowed", "denied", "allowed", "denied"]
 
 
 def test_the_version_check_refuses_a_stale_assignment(platform: Platform) -> None:

@@ -192,3 +192,37 @@ def _refuse_positions(uow: UnitOfWork, who: Principal, action: str, unit: Unit,
                       error: SerenoError) -> None:
     refuse(uow, who, action, error, object_type=OBJECT, object_id=unit.id,
            object_agency_id=unit.agency_id)
+
+
+def set_service(uow: UnitOfWork, who: Principal, unit_id: str, status: str, *, clock: Clock,
+                index: UnitIndex) -> Unit:
+    """Take a unit of the caller's agency out of service (refuelling, end of shift) or back
+    (the terminal or the dispatch room); a unit on a dispatch must clear first (409)."""
+    action = "unit.service"
+    with uow:
+        require(uow, who, who.can(Permission.UNIT_REPORT), action, object_type=OBJECT,
+                object_id=unit_id[:64])
+        unit = own_unit_or_refuse(uow, who, unit_id, action)
+        try:
+            wanted = parse_status(status)
+            if wanted not in (UnitStatus.AVAILABLE, UnitStatus.OUT_OF_SERVICE):
+                raise InvalidInput("status must be available or out_of_service (dispatch "
+                                   "statuses come from the dispatch reports)")
+        except InvalidInput as error:
+            refuse(uow, who, action, error, object_type=OBJECT, object_id=unit.id,
+                   object_agency_id=unit.agency_id)
+        before, seen = unit.status, unit.version
+        try:
+            unit.become(wanted, now=clock())
+        except Conflict as error:
+            refuse(uow, who, action, error, object_type=OBJECT, object_id=unit.id,
+                   object_agency_id=unit.agency_id)
+        if unit.version != seen and not uow.units.save_status(unit, seen_version=seen):
+            refuse(uow, who, action, Conflict("the unit changed meanwhile; try again"),
+                   object_type=OBJECT, object_id=unit.id, object_agency_id=unit.agency_id)
+        record(uow, who, action, object_type=OBJECT, object_id=unit.id,
+               object_agency_id=unit.agency_id,
+               detail={"from": before.value, "to": unit.status.value})
+        uow.commit()
+    index.set_status(unit.id, unit.status)
+    return unit

@@ -146,6 +146,19 @@ def report_positions(request: Request, caller: Caller, unit_id: str,
                         longitude=last.longitude, position_at=last.at)
 
 
+class ServiceIn(Strict):
+    status: Literal["available", "out_of_service"]
+
+
+@router.post("/units/{unit_id}/status", response_model=UnitOut, responses=ERRORS)
+def set_service(request: Request, caller: Caller, unit_id: str, body: ServiceIn) -> UnitOut:
+    """Take a unit of the caller's agency out of service or back in; a unit on a dispatch
+    answers 409 until it clears."""
+    platform = platform_of(request)
+    return unit_out(units.set_service(platform.uow(), caller, unit_id, body.status,
+                                      clock=platform.clock, index=platform.unit_index))
+
+
 @router.get("/incidents/{incident_id}/recommendations", response_model=RecommendationOut,
             responses=ERRORS)
 def recommendations(
