@@ -329,6 +329,10 @@ def _subscribe_operations(platform: Platform) -> None:
         operations_service.on_alert_raised, uow_factory=platform.uow, publish=bus.publish,
         clock=platform.clock, store=platform.media, data_dir=settings.data_dir,
         node_name=settings.node_name))
+    bus.subscribe(events.AlertChanged, partial(
+        operations_service.on_alert_changed, uow_factory=platform.uow, publish=bus.publish,
+        clock=platform.clock, store=platform.media, data_dir=settings.data_dir,
+        node_name=settings.node_name))
 
 
 def _subscribe_integrations(platform: Platform) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from sereno.bootstrap import Platform
-from sereno.domain import commands
+from sereno.domain import commands, events
 from sereno.domain.access import Principal
 from sereno.domain.agencies import Agency, AgencyKind
-from sereno.domain.alerts import Alert
+from sereno.domain.alerts import ActionKind, Alert, AlertAction
 from sereno.domain.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from sereno.domain.operations import OperationStatus
 from sereno.services import operations
@@ -278,3 +278,30 @@ def test_the_summary_counts_incidents_and_their_time_to_on_scene(platform: Platf
     assert summary["incidents"]["by_status"] == {"on_scene": 1}
     assert summary["incidents"]["on_scene_median_s"] == 540.0
     assert summary["incidents"]["reached_on_scene"] == 1
+
+
+def test_later_changes_follow_to_participants_under_the_operation(platform: Platform,
+                                                                  clock: FakeClock) -> None:
+    _plan(platform)
+    # a police detection-like flow: a Safety alert the police raise by hand, then cancel
+    alert = _raise(platform, "operator.policia", category="Safety", severity="Minor", **INSIDE)
+    copy = _copy(platform, SEGURA, alert)
+    assert copy is not None and copy.status.value == "open"
+    clock.advance(minutes=1)
+    with platform.uow() as uow:
+        origin = uow.alerts.get(alert.id)
+        assert origin is not None
+        origin.cancel(platform.clock())
+        uow.alerts.add_action(AlertAction(origin.id, ActionKind.CANCELLED, "system",
+                                          platform.clock()))
+        uow.emit(events.AlertChanged(origin.id, origin.agency_id, "cancelled",
+                                     origin.status.value, origin.version, platform.clock()))
+        uow.commit()
+        pending = list(uow.collect_new_events())
+    for event in pending:
+        platform.bus.publish(event)
+    copy = _copy(platform, SEGURA, alert)
+    assert copy is not None and copy.status.value == "cancelled"
+    forwarded = [r for r in _actions(platform, "alert.share") if r.object_id == alert.id
+                 and r.outcome == "allowed" and r.detail.get("change") == "cancelled"]
+    assert len(forwarded) == 1 and forwarded[0].detail["operation"]

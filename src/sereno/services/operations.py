@@ -333,6 +333,48 @@ def prioritise_alert(uow: UnitOfWork, alert_id: str, *, clock: Clock, store: Loc
         return list(uow.collect_new_events())
 
 
+def on_alert_changed(event: events.AlertChanged, *, uow_factory: UnitOfWorkFactory,
+                     publish: Publish, clock: Clock, store: LocalMediaStore, data_dir: Path,
+                     node_name: str) -> None:
+    """Bus handler: a source's later change of an alert an operation routed (repeated,
+    updated, cancelled) follows to the participants that got it under the operation (those
+    with an agreement get it from the sharing point)."""
+    if event.action not in sharing.FORWARDED:
+        return
+    pending = forward_change(uow_factory(), event.alert_id, event.action, clock=clock,
+                             store=store, data_dir=data_dir, node_name=node_name)
+    for item in pending:
+        publish(item)
+
+
+def forward_change(uow: UnitOfWork, alert_id: str, change: str, *, clock: Clock,
+                   store: LocalMediaStore, data_dir: Path, node_name: str
+                   ) -> list[events.Event]:
+    """See ``on_alert_changed``; returns the events to publish."""
+    with uow:
+        alert = uow.alerts.get(alert_id)
+        if alert is None or alert.source is AlertSource.PARTNER or alert.origin_alert_id:
+            return []
+        timeline = list(uow.alerts.actions(alert.id))
+        routed = [a for a in timeline if a.detail.get("operation_id")]
+        if not routed or timeline[-1] is routed[-1]:
+            return []  # no operation routed it, or this is the raise itself (already sent)
+        operation = uow.operations.get(str(routed[0].detail["operation_id"]))
+        if operation is None:
+            return []
+        now = clock()
+        for agency in operation.participants:
+            if agency == alert.agency_id or _agreement_shares(uow, alert, agency, now) \
+                    or not sharing.holds_copy(uow, alert, agency):
+                continue
+            sharing.share_under_operation(
+                uow, alert, agency, operation_id=operation.id, operation_code=operation.code,
+                clock=clock, store=store, data_dir=data_dir, node_name=node_name,
+                change=change)
+        uow.commit()
+        return list(uow.collect_new_events())
+
+
 def _agreement_shares(uow: UnitOfWork, alert: Alert, to_agency: str, now: datetime) -> bool:
     """Whether an agreement from the alert's agency to ``to_agency`` covers it (the sharing
     point then decides and delivers)."""

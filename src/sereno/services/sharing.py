@@ -490,12 +490,13 @@ def _partner_action(uow: UnitOfWork, origin: Alert, by_agency: str, action: str,
 
 def share_under_operation(uow: UnitOfWork, alert: Alert, to_agency: str, *, operation_id: str,
                           operation_code: str, clock: Clock, store: LocalMediaStore,
-                          data_dir: Path, node_name: str) -> bool:
+                          data_dir: Path, node_name: str, change: str | None = None) -> bool:
     """Share ``alert`` with ``to_agency``, a participant of an active joint operation whose area
     holds it and with which no agreement shares it. The operation acts as an agreement between
     its participants for its area and window: the policy door decides as for one (in force,
     category, severity and area covered; no media), the copy and the ``alert.share`` audit
-    record are the agreements' own. Runs in the caller's transaction; True when shared."""
+    record are the agreements' own. ``change``: the origin's change being forwarded (None: the
+    alert was just raised). Runs in the caller's transaction; True when shared."""
     now = clock()
     system = Principal.system(COMPONENT, alert.agency_id)
     remote = {str(p["agency_id"]): str(p["node_id"]) for p in uow.peers.list()}
@@ -510,7 +511,7 @@ def share_under_operation(uow: UnitOfWork, alert: Alert, to_agency: str, *, oper
         area_covered=True, watchlist_hit=flags[0], shares_watchlists=False,
         private_camera=flags[1], include_media=False, redact_faces=True,
         redact_plates=True))
-    detail: dict[str, Any] = {"to_agency": to_agency, "change": "operation",
+    detail: dict[str, Any] = {"to_agency": to_agency, "change": change or "raised",
                               "agreement_id": None, "operation": operation_code,
                               "operation_id": operation_id, **decision.audit_detail()}
     if not decision.allowed:
@@ -522,7 +523,15 @@ def share_under_operation(uow: UnitOfWork, alert: Alert, to_agency: str, *, oper
         return False
     terms = ShareTerms(reference, include_media=False, redact_faces=True, redact_plates=True)
     detail.update(_deliver(uow, alert, terms, to_agency, remote.get(to_agency), decision,
-                           change=None, clock=clock, store=store, data_dir=data_dir,
+                           change=change, clock=clock, store=store, data_dir=data_dir,
                            node_name=node_name, now=now))
     _audit(uow, system, alert, Outcome.ALLOWED, decision.reason, detail, now)
     return True
+
+
+def holds_copy(uow: UnitOfWork, alert: Alert, to_agency: str) -> bool:
+    """Whether ``to_agency`` was given ``alert`` (a copy here, or a first message queued for
+    its peer node)."""
+    if uow.alerts.received_copy(to_agency, alert.agency_id, alert.id) is not None:
+        return True
+    return uow.outbox.get(_message_id(alert.id, to_agency, "raised")) is not None
