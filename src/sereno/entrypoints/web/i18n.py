@@ -690,6 +690,8 @@ MESSAGES["es"].update({
     "units.status.available": "Disponible", "units.status.assigned": "Asignada",
     "units.status.en_route": "En camino", "units.status.on_scene": "En el lugar",
     "units.status.out_of_service": "Fuera de servicio",
+    "units.kind.patrol_car": "Patrullero", "units.kind.motorcycle": "Motocicleta",
+    "units.kind.bicycle": "Bicicleta", "units.kind.foot": "A pie",
 })
 MESSAGES["en"].update({
     "nav.incidents": "Incidents", "incidents.title": "Open incidents",
@@ -758,6 +760,8 @@ MESSAGES["en"].update({
     "units.status.available": "Available", "units.status.assigned": "Assigned",
     "units.status.en_route": "En route", "units.status.on_scene": "On scene",
     "units.status.out_of_service": "Out of service",
+    "units.kind.patrol_car": "Patrol car", "units.kind.motorcycle": "Motorcycle",
+    "units.kind.bicycle": "Bicycle", "units.kind.foot": "On foot",
 })
 
 def translator(language: str) -> Callable[..., str]:

@@ -150,12 +150,15 @@
       link.href = "/alerts#" + encodeURIComponent(alert.id);
       item.appendChild(link);
       list.appendChild(item);
-      api("GET", alert.href).then(function (full) {
-        item.append(" ", element("span", "", full.headline),
+      // Reading an alert is an audited access: once per page, not on every reload.
+      if (!alertReads.has(alert.id)) alertReads.set(alert.id, api("GET", alert.href));
+      alertReads.get(alert.id).then(function (full) {
+        item.append(" ", element("span", "headline", full.headline),
                     " ", element("span", "muted", (full.cameras || []).join(", ")));
       }).catch(function () { /* refused or gone: the id stays */ });
     });
   }
+  const alertReads = new Map();  // alert id -> the promise of its JSON
 
   async function load() {
     try {
@@ -315,7 +318,7 @@
         go.addEventListener("click", function () { dispatchUnit(unit.unit_id, go); });
         const act = element("td");
         act.appendChild(go);
-        tr.append(element("td", "", unit.unit_id), element("td", "muted", unit.kind),
+        tr.append(element("td", "", unit.unit_id), element("td", "muted", texts["units.kind." + unit.kind] || unit.kind),
                   element("td", "num eta", minutes(unit.eta_s)),
                   element("td", "num", t("incidents.km",
                                          { km: (unit.distance_m / 1000).toFixed(1) })),
