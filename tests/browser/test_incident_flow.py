@@ -7,6 +7,7 @@ API, and the map shows the incident's unit."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                       SERENO_DEMO__SIMULATE_FLEET="false")
 
 
+@functools.cache  # one login per user: an administrator's one-time code cannot be replayed
 def _token(server: str, username: str) -> dict[str, str]:
     form = {"username": username, "password": PASSWORD}
     if username.startswith("admin."):
@@ -170,3 +172,56 @@ def _flow(page: Page, server: str, alert_id: str) -> None:
     page.goto(f"{server}/map")
     _wait_for(page, "Number(document.getElementById('map').dataset.units || 0) >= 1",
               timeout_s=15)
+
+
+def test_conflicts_are_shown_and_the_page_reloads(node: str, browser: Browser) -> None:
+    """A unit another dispatcher took meanwhile answers "Despachar" with the API's conflict; a
+    button pressed on a version someone else changed since reloads the page and says so. The
+    page's live stream is cut here, so that it cannot refresh itself before the click."""
+    server = node
+    unit = "PN-TEST-002"
+    _api(server, "admin.policia", "POST", "/units", id=unit, name="Moto de prueba",
+         kind="motorcycle")
+    _api(server, "operator.policia", "POST", f"/units/{unit}/positions", positions=[{
+        "latitude": CAMERA[1] - 0.00045, "longitude": CAMERA[2],
+        "at": datetime.now(UTC).isoformat()}])
+    form = {"type": "robo", "title": "Robo de celular", "latitude": CAMERA[1],
+            "longitude": CAMERA[2]}
+    mine = _api(server, "dispatcher.policia", "POST", "/incidents", **form)
+    other = _api(server, "dispatcher.policia", "POST", "/incidents", **form)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-EC")
+    try:
+        page = context.new_page()
+        page.route("**/api/v1/incidents/stream", lambda route: route.abort())
+        page.goto(f"{server}/login?next=/incidents/{mine['id']}")
+        page.get_by_test_id("username").fill("dispatcher.policia")
+        page.get_by_test_id("password").fill(PASSWORD)
+        page.get_by_test_id("login-submit").click()
+        expect(page).to_have_url(f"{server}/incidents/{mine['id']}")
+        row = page.locator(f"[data-testid='recommendation'][data-unit-id='{unit}']")
+        expect(row).to_be_visible()
+
+        # Another dispatcher sends the unit elsewhere; this page still offers it.
+        _api(server, "dispatcher.policia", "POST", f"/incidents/{other['id']}/dispatches",
+             units=[unit])
+        row.get_by_test_id("dispatch-unit").click()
+        message = page.get_by_test_id("incident-message")
+        expect(message).to_contain_text(f"No se pudo despachar {unit}")
+        expect(message).to_have_class(re.compile("failed"))
+        expect(row).to_be_hidden()  # the recommendations were read again
+        assert page.get_by_test_id("dispatch").count() == 0
+
+        # Someone adds a note (a new version); acknowledging on the old one is refused.
+        _api(server, "operator.policia", "POST", f"/incidents/{mine['id']}/notes",
+             text="Llamó otra vez el denunciante")
+        assert page.get_by_test_id("incident-page").get_attribute("data-version") == "1"
+        page.get_by_test_id("to-acknowledged").click()
+        expect(message).to_contain_text("cambió desde que lo abrió")
+        expect(page.get_by_test_id("incident-page")).to_have_attribute("data-version", "2")
+        expect(page.get_by_test_id("incident-status")).to_have_text("Nuevo")
+        expect(page.get_by_test_id("incident-timeline")).to_contain_text(
+            "Llamó otra vez el denunciante")
+        page.get_by_test_id("to-acknowledged").click()  # on what is true now: it lands
+        _status(page, "acknowledged")
+    finally:
+        context.close()
