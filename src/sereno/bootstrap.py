@@ -34,6 +34,7 @@ from sereno.services import (
     cameras,
     egress,
     impact,
+    incident_exchange,
     integrations,
     security,
     sharing,
@@ -287,6 +288,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow, run_migrations: bool
             lambda: SqlAlchemyUnitOfWork(session_factory), clock),
     )
     _subscribe_alerts(platform)
+    incident_exchange.subscribe(platform)  # incidents follow the agreements (ADR 0033)
     _subscribe_integrations(platform)
     _subscribe_sharing(platform)
     _subscribe_operations(platform)

@@ -78,7 +78,10 @@ def test_a_call_takers_incident_runs_its_whole_lifecycle(client: TestClient,
                                                       "closed"]
     assert timeline[1]["by"] == "operator.segura" and timeline[2]["by"] == "dispatcher.segura"
     assert all(e["by_agency"] == "segura-ep" for e in timeline)
-    assert [type(e).__name__ for e in seen] == ["IncidentCreated"] * 2 + ["IncidentChanged"] * 6
+    own = [type(e).__name__ for e in seen if e.agency_id == "segura-ep"]
+    assert own == ["IncidentCreated"] * 2 + ["IncidentChanged"] * 6
+    # The police, who the demo agreement shares robberies with, follow in their partner copy.
+    assert {e.agency_id for e in seen} == {"segura-ep", "policia-nacional"}
     board = client.get(INCIDENTS, headers=operator).json()  # open ones only by default
     assert [i["number"] for i in board] == [second["number"]]
     closed = client.get(INCIDENTS, headers=operator, params={"status": "closed"}).json()
@@ -154,10 +157,14 @@ def test_operators_take_incidents_dispatchers_run_the_response(client: TestClien
     assert client.get(INCIDENTS, headers=admin).status_code == 403
 
 
-def test_the_other_agency_sees_nothing(client: TestClient) -> None:
+def test_the_other_agency_never_reaches_the_original(client: TestClient) -> None:
     incident = _create(client)
     police = bearer(client, "supervisor.policia")
-    assert client.get(INCIDENTS, headers=police).json() == []
+    # The demo agreement shares it: the police hold their own partner copy, never the original.
+    copies = client.get(INCIDENTS, headers=police).json()
+    assert [c["origin_agency"] for c in copies] == ["segura-ep"]
+    assert incident["id"] not in {c["id"] for c in copies}
+    assert all(c["agency"] == "policia-nacional" for c in copies)
     for response in (
             client.get(f"{INCIDENTS}/{incident['id']}", headers=police),
             _move(client, police, incident, "acknowledged"),

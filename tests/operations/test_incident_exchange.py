@@ -22,12 +22,6 @@ SEGURA, POLICE = "segura-ep", "policia-nacional"
 MALECON: dict[str, Any] = {"latitude": -2.1950, "longitude": -79.8800}
 
 
-@pytest.fixture(autouse=True)
-def _exchange(platform: Platform) -> None:
-    """The exchange on this node's bus (bootstrap does not wire it yet: ADR 0033)."""
-    incident_exchange.subscribe(platform)
-
-
 def _user(platform: Platform, username: str) -> Principal:
     with platform.uow() as uow:
         user = uow.users.by_username(username)

@@ -65,8 +65,7 @@ def to_wire(incident: Incident) -> dict[str, Any]:
 
 
 def subscribe(platform: Any) -> None:
-    """Forward every incident creation and change on ``platform``'s bus (ADR 0033: not yet
-    wired by bootstrap, see "Rollout")."""
+    """Forward every incident creation and change on ``platform``'s bus (bootstrap does)."""
     from functools import partial
 
     forward = partial(on_incident_event, uow_factory=platform.uow, publish=platform.bus.publish,
