@@ -23,9 +23,12 @@ def test_board_speaks_spanish_and_switches_to_english(client: TestClient) -> Non
     page = client.get("/incidents")
     assert page.status_code == 200
     assert "Incidentes abiertos" in page.text and 'data-testid="nav-incidents"' in page.text
-    assert _config(page.text, "incidents-config")["canUnits"] is True
+    config = _config(page.text, "incidents-config")
+    assert config["canUnits"] is True and config["types"]["robo"] == "Robo"
     client.get("/lang/en?next=/incidents")
-    assert "Open incidents" in client.get("/incidents").text
+    english = client.get("/incidents").text
+    assert "Open incidents" in english
+    assert _config(english, "incidents-config")["types"]["robo"] == "Robbery"
 
 
 def test_incident_page_gives_its_script_the_lifecycle_and_the_caller_s_powers(
@@ -41,6 +44,7 @@ def test_incident_page_gives_its_script_the_lifecycle_and_the_caller_s_powers(
     assert config["canWrite"] and config["canDispatch"] and config["canUnits"]
     assert config["transitions"]["new"] == sorted(s.value for s in TRANSITIONS[IncidentStatus.NEW])
     assert config["transitions"]["closed"] == []
+    assert config["typeName"] == "Riña"  # the catalogue's name, not the code
     texts = _config(page.text, "incident-texts")
     assert texts["incidents.dispatch_unit"] == "Despachar"
 

@@ -686,6 +686,8 @@ MESSAGES["es"].update({
     "incidents.create": "Crear incidente", "incidents.create_failed":
         "No se pudo crear el incidente: {why}",
     "incidents.open_existing": "Ver incidente",
+    "incidents.source.alert": "Alerta", "incidents.source.form": "Llamada (formulario)",
+    "incidents.source.cap": "Mensaje CAP", "incidents.source.partner": "Agencia socia",
     "map.incidents": "Incidentes", "map.units": "Unidades", "map.cameras": "Cámaras",
     "units.status.available": "Disponible", "units.status.assigned": "Asignada",
     "units.status.en_route": "En camino", "units.status.on_scene": "En el lugar",
@@ -756,6 +758,8 @@ MESSAGES["en"].update({
     "incidents.create": "Create incident", "incidents.create_failed":
         "Could not create the incident: {why}",
     "incidents.open_existing": "See incident",
+    "incidents.source.alert": "Alert", "incidents.source.form": "Call (form)",
+    "incidents.source.cap": "CAP message", "incidents.source.partner": "Partner agency",
     "map.incidents": "Incidents", "map.units": "Units", "map.cameras": "Cameras",
     "units.status.available": "Available", "units.status.assigned": "Assigned",
     "units.status.en_route": "En route", "units.status.on_scene": "On scene",

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sereno.domain.access import Permission
 from sereno.domain.incidents import TRANSITIONS
 from sereno.entrypoints.api.context import platform_of
-from sereno.entrypoints.web.console import page_caller, render, script_json
+from sereno.entrypoints.web.console import language_of, page_caller, render, script_json
 from sereno.services import incident_console
 
 router = APIRouter(include_in_schema=False)
@@ -24,8 +24,10 @@ def incidents_page(request: Request) -> Response:
     """The incident board: open incidents, most urgent and oldest first, live."""
     context = page_caller(request)
     who = context.principal
-    incident_console.open_board(platform_of(request).uow(), who)
-    config = {"canUnits": who.can(Permission.UNIT_READ), "refresh": UNITS_REFRESH_S}
+    catalogue = incident_console.open_board(platform_of(request).uow(), who)
+    english = language_of(request) == "en"
+    config = {"canUnits": who.can(Permission.UNIT_READ), "refresh": UNITS_REFRESH_S,
+              "types": {k.code: k.name_en if english else k.name_es for k in catalogue}}
     return render(request, "incidents.html", context=context,
                   incidents_json=script_json(config))
 
@@ -35,8 +37,12 @@ def incident_page(request: Request, incident_id: str) -> Response:
     """One incident: its file, its lifecycle buttons, the cameras around and dispatch."""
     context = page_caller(request)
     who = context.principal
-    incident = incident_console.open_incident(platform_of(request).uow(), who, incident_id)
-    config = {"id": incident.id, "user": who.username,
+    opened = incident_console.open_incident(platform_of(request).uow(), who, incident_id)
+    incident, kind = opened.incident, opened.kind
+    type_name = None
+    if kind is not None:
+        type_name = kind.name_en if language_of(request) == "en" else kind.name_es
+    config = {"id": incident.id, "user": who.username, "typeName": type_name,
               "canWrite": who.can(Permission.INCIDENT_WRITE),
               "canDispatch": who.can(Permission.INCIDENT_DISPATCH),
               "canUnits": who.can(Permission.UNIT_READ),

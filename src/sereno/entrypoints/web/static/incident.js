@@ -73,9 +73,10 @@
     status.textContent = t("incidents.status." + found.status);
     const fields = document.getElementById("incident-fields");
     fields.replaceChildren();
-    field(fields, texts["incidents.type"], found.type, "type");
+    field(fields, texts["incidents.type"], config.typeName || found.type, "type");
     field(fields, texts["incidents.col.priority"], String(found.priority), "priority");
-    field(fields, texts["incidents.source"], found.source, "source");
+    field(fields, texts["incidents.source"],
+          texts["incidents.source." + found.source] || found.source, "source");
     field(fields, texts["incidents.description"], found.description, "description");
     field(fields, texts["incidents.address"], found.address, "address");
     field(fields, texts["incidents.place"],

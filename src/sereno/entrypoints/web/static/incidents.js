@@ -64,7 +64,10 @@
     number.appendChild(link);
     const what = element("td", "what");
     what.append(element("span", "headline", incident.title));
-    if (incident.type) what.append(" ", element("span", "muted", incident.type));
+    if (incident.type) {
+      what.append(" ", element("span", "muted", (config.types || {})[incident.type] ||
+                                                incident.type));
+    }
     const status = element("td", "status");
     status.appendChild(element("span", "status-badge st-" + incident.status,
                                t("incidents.status." + incident.status)));
